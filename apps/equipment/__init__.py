@@ -1,0 +1,1 @@
+"""Equipment app: machine states, telemetry, alarms, downtime, OEE and maintenance."""

@@ -1,0 +1,1 @@
+"""Orders app: routings, work orders and shop-floor reporting on tablets."""

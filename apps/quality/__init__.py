@@ -1,0 +1,1 @@
+"""Quality app: inspections on tablets, SPC, nonconformance and genealogy."""

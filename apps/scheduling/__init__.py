@@ -1,0 +1,1 @@
+"""Scheduling app: optimised schedules, Gantt chart and publishing to the shop floor."""

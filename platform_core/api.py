@@ -1,0 +1,156 @@
+"""REST API conventions on flask-smorest: apps import ``ApiBlueprint``, ``Schema``, fields and pagination from here.
+
+* every error has the product's one shape (see :mod:`platform_core.errors`);
+* path ids are bounded 63-bit integers, so a huge id is a 404 and never reaches the database;
+* lists are paginated with :class:`SelectPage`, which pages an SQLAlchemy ``select`` in the database;
+* ``Ref`` turns an id in a request body into a record *of the current tenant*, or a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flask_smorest
+import marshmallow as ma
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+
+from platform_core import errors
+from platform_core.db import db
+
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to 1..2^63-1: larger values don't match the route (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape (documentation only)."""
+
+    code = ma.fields.String(metadata={"description": "Machine-readable error code, e.g. not_found"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for people"})
+    errors = ma.fields.Dict(metadata={"description": "Field-level messages, by location then field"})
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest with the product's error shape and bounded id converter."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        app.url_map.converters["int"] = BoundedIntConverter
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(BoundedIntConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+        self.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+        self.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "mes_session"})
+        self.spec.options["security"] = [{"bearer": []}, {"session": []}]
+
+    def _register_error_handlers(self):
+        errors.init_app(self._app)
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """One per app; views are ``MethodView`` classes with one-line docstrings (the OpenAPI summary)."""
+
+    def requires(self, permission: str):
+        """Refuse callers without ``permission`` (401/403) before anything else; documented as ``x-permission``.
+
+        Put it above the other decorators so that the check runs before the body is parsed.
+        """
+
+        def decorator(func):
+            from platform_core.identity.auth import require_permission
+
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                require_permission(permission)
+                return func(*args, **kwargs)
+
+            wrapper.required_permission = permission
+            return self.doc(**{"x-permission": permission})(wrapper)
+
+        return decorator
+
+
+ListPage = flask_smorest.Page  # pages a list already in memory (small, bounded collections)
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are refused, so a typo in a field name is a 422, not silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class Id(ma.fields.Integer):
+    """A database id: a strict, positive 63-bit integer."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strict", True)
+        kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)
+
+
+class Ref(Id):
+    """An id in a request body, loaded as the current tenant's record; another tenant's id reads as unknown."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        record_id = super()._deserialize(value, attr, data, **kwargs)
+        record = db.session.get(self.model, record_id)
+        if record is None:
+            raise ma.ValidationError(_("No %(kind)s with id %(id)s.", kind=self.model.__name__, id=record_id))
+        return record
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else getattr(value, "id", value)
+
+
+class SelectPage(flask_smorest.Page):
+    """Pages an SQLAlchemy ``select`` with LIMIT/OFFSET and a COUNT, both in the database."""
+
+    @property
+    def items(self):
+        params = self.page_params
+        offset = min(params.first_item, MAX_ID)  # a huge page number is an empty page, not an overflow
+        statement = self.collection.limit(params.page_size).offset(offset)
+        return db.session.scalars(statement).all()
+
+    @property
+    def item_count(self):
+        counted = self.collection.order_by(None).subquery()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+
+
+class AppInfoSchema(Schema):
+    name = ma.fields.String()
+    label = ma.fields.String()
+    description = ma.fields.String()
+    permissions = ma.fields.List(ma.fields.String(), metadata={"description": "The caller's permissions in this app"})
+
+
+def app_info(app_name: str) -> dict:
+    """An app's identity and the caller's permissions in it (each app's ``GET /api/v1/<app>/``)."""
+    from platform_core.identity.auth import current_principal
+    from platform_core.registry import get_registry
+
+    manifest = get_registry().get(app_name)
+    held = current_principal().permissions
+    return {
+        "name": manifest.name,
+        "label": str(manifest.label),
+        "description": str(manifest.description),
+        "permissions": sorted(p for p in held if p.startswith(f"{app_name}.")),
+    }

@@ -1,0 +1,1 @@
+"""Shared master data every app reads: the factory's data dictionary."""

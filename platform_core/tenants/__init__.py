@@ -1,0 +1,1 @@
+"""Tenants: the factories served by one installation, and which apps each may use."""
