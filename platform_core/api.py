@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import flask_smorest
 import marshmallow as ma
@@ -58,12 +60,22 @@ class Api(flask_smorest.Api):
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """One per app; views are ``MethodView`` classes with one-line docstrings (the OpenAPI summary)."""
+    """One per app; views are ``MethodView`` classes with one-line docstrings (the OpenAPI summary).
+
+    ``loaders`` maps a path parameter (``user_id``) to a function loading the current tenant's record or raising
+    ``NotFound``; views guarded by :meth:`requires` then receive the record (``user``) instead of the id, and an
+    id of another tenant is a 404 before the body is even parsed.
+    """
+
+    def __init__(self, *args, loaders: dict[str, Callable[[int], Any]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loaders = loaders or {}
 
     def requires(self, permission: str):
-        """Refuse callers without ``permission`` (401/403) before anything else; documented as ``x-permission``.
+        """Refuse callers without ``permission`` (401/403), then load path records (404), before anything else.
 
-        Put it above the other decorators so that the check runs before the body is parsed.
+        Put it above the other decorators so that both happen before the body is parsed. Documented as
+        ``x-permission`` in the OpenAPI document.
         """
 
         def decorator(func):
@@ -72,6 +84,9 @@ class ApiBlueprint(flask_smorest.Blueprint):
             @functools.wraps(func)
             def wrapper(*args, **kwargs):
                 require_permission(permission)
+                for name, loader in self.loaders.items():
+                    if name in kwargs:
+                        kwargs[name.removesuffix("_id")] = loader(kwargs.pop(name))
                 return func(*args, **kwargs)
 
             wrapper.required_permission = permission

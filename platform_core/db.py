@@ -115,8 +115,10 @@ def set_tenant(session: Session, tenant_id: int | None) -> None:
     there when the session moves to another.
     """
     if session.info.get(TENANT_KEY) != tenant_id:
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id:
+        for state in list(session.identity_map.all_states()):
+            obj = state.obj()
+            # Read the loaded value without triggering a refresh; an expired row is dropped to be safe.
+            if isinstance(obj, TenantScoped) and state.dict.get("tenant_id") != tenant_id:
                 session.expunge(obj)
     session.info[TENANT_KEY] = tenant_id
 

@@ -16,7 +16,20 @@ from platform_core.identity.models import ApiToken, Employee, TokenKind, User
 from platform_core.rbac import Role
 from platform_core.registry import get_registry
 
-blp = ApiBlueprint("identity", __name__, url_prefix="/api/v1", description="Users, roles, PINs and API tokens")
+def _get_token(token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_("No such token."))
+    return token
+
+
+blp = ApiBlueprint(
+    "identity",
+    __name__,
+    url_prefix="/api/v1",
+    description="Users, roles, PINs and API tokens",
+    loaders={"user_id": lambda user_id: services.get_tenant_user(db.session, user_id), "token_id": _get_token},
+)
 
 _locale = ma.validate.OneOf(["en", "zh_CN"])
 
@@ -162,17 +175,16 @@ class UserItem(MethodView):
     @blp.requires("admin.manage_users")
     @blp.etag
     @blp.response(200, UserSchema)
-    def get(self, user_id):
+    def get(self, user):
         """Show a user of the factory."""
-        return services.get_tenant_user(db.session, user_id)
+        return user
 
     @blp.requires("admin.manage_users")
     @blp.etag
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    def patch(self, data, user_id):
+    def patch(self, data, user):
         """Change a user's name, e-mail, language or roles (If-Match required; no roles removes the user)."""
-        user = services.get_tenant_user(db.session, user_id)
         blp.check_etag(user, UserSchema)
         _apply_user_changes(user, data)
         return user
@@ -183,9 +195,8 @@ class UserPin(MethodView):
     @blp.requires("admin.manage_users")
     @blp.arguments(PinSchema)
     @blp.response(204)
-    def post(self, data, user_id):
+    def post(self, data, user):
         """Set or reset the user's tablet PIN (also lifts a lockout)."""
-        user = services.get_tenant_user(db.session, user_id)
         employee = db.session.scalar(sa.select(Employee).where(Employee.user_id == user.id))
         if employee is None:
             raise NotFound(_("This user has no employee number; give one first."))
@@ -233,21 +244,14 @@ class Tokens(MethodView):
 class TokenItem(MethodView):
     @blp.requires("admin.manage_tokens")
     @blp.response(200, TokenSchema)
-    def get(self, token_id):
+    def get(self, token):
         """Show a token (never its secret)."""
-        return _get_token(token_id)
+        return token
 
     @blp.requires("admin.manage_tokens")
     @blp.response(200, TokenSchema)
-    def delete(self, token_id):
+    def delete(self, token):
         """Revoke a token; it stops working at once."""
-        token = _get_token(token_id)
         services.revoke_token(db.session, token)
         return token
 
-
-def _get_token(token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(_("No such token."))
-    return token

@@ -68,7 +68,7 @@ def _load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if request.path.startswith("/api/"):
+    if _is_api():
         abort(401)
     return redirect(url_for("web.login", next=request.full_path if request.query_string else request.path))
 
@@ -80,12 +80,19 @@ def resolve_principal() -> None:
     if header is not None:
         g.principal = _principal_from_token(header)
     else:
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            csrf.protect()  # every cookie-borne write (forms and same-origin scripts) carries the CSRF token
-        if current_user.is_authenticated:
+        signed_in = current_user.is_authenticated
+        # Every cookie-borne write (forms, same-origin scripts) carries the CSRF token; an anonymous API call
+        # has no cookie to abuse and simply gets its 401.
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and (signed_in or not _is_api()):
+            csrf.protect()
+        if signed_in:
             g.principal = _principal_from_session(current_user)
     principal = g.principal
     set_tenant(db.session, principal.tenant.id if principal and principal.tenant else None)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
 
 
 def _principal_from_token(header: str) -> Principal:
@@ -175,7 +182,7 @@ def platform_operator_required(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         principal = current_principal()
         if principal is None:
-            if request.path.startswith("/api/"):
+            if _is_api():
                 abort(401)
             return login_manager.unauthorized()
         if not principal.is_platform_operator or principal.via != "session":

@@ -291,7 +291,7 @@ def create_token(
 
 def find_token(session: Session, secret: str) -> ApiToken | None:
     """The live token for a bearer secret, or None. Runs before the tenant is known."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(secret) > 200:
         return None
     token = session.scalar(

@@ -1,0 +1,131 @@
+"""Fixtures: the real app from the factory, on SQLite and on PostgreSQL, with one rolled-back transaction per test.
+
+``--backend sqlite|postgresql|all`` (default all) chooses the databases; PostgreSQL runs in a throwaway cluster
+(see tests/services.py) or at ``MES_TEST_PG_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.services import MosquittoBroker, PostgresCluster
+from tests.support import unavailable
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # cheap hashing: the cost setting is not what is under test
+    "LOG_LEVEL": "WARNING",
+    "SERVER_NAME": "localhost",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend", choices=("sqlite", "postgresql", "all"), default="all", help="databases to run the DB tests on"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--backend")
+        backends = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server URL (admin database), started for this run if needed."""
+    if url := os.environ.get("MES_TEST_PG_URL"):
+        yield url
+        return
+    cluster = PostgresCluster()
+    if not cluster.available:
+        unavailable("PostgreSQL binaries (initdb, pg_ctl) not found")
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def mqtt_port():
+    """The port of a throwaway Mosquitto broker on 127.0.0.1."""
+    if port := os.environ.get("MES_TEST_MQTT_PORT"):
+        yield int(port)
+        return
+    broker = MosquittoBroker()
+    if not broker.available:
+        unavailable("mosquitto binary not found")
+    try:
+        yield broker.start()
+    finally:
+        broker.stop()
+
+
+def new_database_url(backend: str, request) -> str:
+    """A fresh, empty database on the chosen backend."""
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="mes-test-"))
+        return f"sqlite:///{folder / 'test.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"mes_test_{secrets.token_hex(4)}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def app(backend, request):
+    """The application on a migrated database of the backend under test."""
+    from platform_core import migrations
+    from platform_core.app import create_app
+    from platform_core.db import db
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": new_database_url(backend, request)})
+    with app.app_context():
+        migrations.upgrade(db.engine)
+    yield app
+    app.extensions["mes.engine"].dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """A transaction per test: the app's sessions join it through savepoints; it is rolled back afterwards."""
+    from platform_core.db import db
+
+    engine = app.extensions["mes.engine"]
+    connection = engine.connect()
+    outer = connection.begin()
+    app.extensions["mes.bind_override"] = connection
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        ctx.pop()
+        app.extensions["mes.bind_override"] = None
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(db_session):
+    """Factory functions for test data (see tests/factories.py)."""
+    from tests.factories import Factories
+
+    return Factories(db_session)

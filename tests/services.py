@@ -1,0 +1,122 @@
+"""Throwaway PostgreSQL and Mosquitto instances for the test run, on their own loopback ports.
+
+Started only when a test asks for them; stopped at the end of the session. When the binaries are missing the
+dependent tests are skipped with the reason (or fail, in strict runs: ``MES_TEST_STRICT=1``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _pg_bin() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if candidates:
+        return Path(candidates[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """``initdb`` + ``pg_ctl`` in a temp folder, as the ``postgres`` user when run as root."""
+
+    def __init__(self) -> None:
+        self.bin = _pg_bin()
+        self.dir: Path | None = None
+        self.port = 0
+
+    @property
+    def available(self) -> bool:
+        return self.bin is not None
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # initdb refuses root
+            command = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{a}'" for a in command)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+
+    def start(self) -> str:
+        self.dir = Path(tempfile.mkdtemp(prefix="mes-test-pg-"))
+        os.chmod(self.dir, 0o755)
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+        self.port = free_port()
+        data = self.dir / "data"
+        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        if self.dir is None:
+            return
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+
+class MosquittoBroker:
+    """``mosquitto -c conf`` on a free loopback port, anonymous, no persistence."""
+
+    def __init__(self) -> None:
+        self.binary = shutil.which("mosquitto") or next(iter(glob.glob("/usr/sbin/mosquitto")), None)
+        self.process: subprocess.Popen | None = None
+        self.dir: Path | None = None
+        self.port = 0
+
+    @property
+    def available(self) -> bool:
+        return self.binary is not None
+
+    def start(self) -> int:
+        self.dir = Path(tempfile.mkdtemp(prefix="mes-test-mqtt-"))
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        config = self.dir / "mosquitto.conf"
+        config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        os.chmod(config, 0o644)
+        log = open(self.dir / "log", "wb")  # noqa: SIM115 - kept open for the broker's lifetime
+        self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        if not _wait_for_port(self.port):
+            self.stop()
+            raise RuntimeError("mosquitto did not start")
+        return self.port
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            self.process = None
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
