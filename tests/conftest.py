@@ -98,20 +98,21 @@ def app(backend, request):
 
 @pytest.fixture
 def db_session(app):
-    """A transaction per test: the app's sessions join it through savepoints; it is rolled back afterwards."""
-    from platform_core.db import db
+    """A transaction per test, rolled back afterwards; the app's own sessions join it through savepoints.
 
-    engine = app.extensions["mes.engine"]
-    connection = engine.connect()
+    No application context stays pushed during the test, so every request of the test client runs in its own
+    context, with its own database session, exactly as in production.
+    """
+    from sqlalchemy.orm import Session
+
+    connection = app.extensions["mes.engine"].connect()
     outer = connection.begin()
     app.extensions["mes.bind_override"] = connection
-    ctx = app.app_context()
-    ctx.push()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
-        yield db.session
+        yield session
     finally:
-        db.session.remove()
-        ctx.pop()
+        session.close()
         app.extensions["mes.bind_override"] = None
         if outer.is_active:
             outer.rollback()
@@ -124,8 +125,8 @@ def client(app, db_session):
 
 
 @pytest.fixture
-def make(db_session):
+def make(app, db_session):
     """Factory functions for test data (see tests/factories.py)."""
     from tests.factories import Factories
 
-    return Factories(db_session)
+    return Factories(app, db_session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -32,10 +33,23 @@ class Member:
         return {"Authorization": f"Bearer {self.secret}"}
 
 
+def _in_app_context(method):
+    """Run a builder inside an application context (services read the app's configuration and registry)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.app.app_context():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Factories:
-    def __init__(self, session) -> None:
+    def __init__(self, app, session) -> None:
+        self.app = app
         self.session = session
 
+    @_in_app_context
     def tenant(self, code: str | None = None, apps=("orders", "scheduling", "equipment", "quality")) -> Tenant:
         n = next(_counter)
         return tenants.create_tenant(
@@ -48,6 +62,7 @@ class Factories:
             admin={"username": f"admin{n}", "password": PASSWORD},
         )
 
+    @_in_app_context
     def member(self, tenant: Tenant, *roles: Role, username: str | None = None) -> Member:
         """A user holding ``roles`` in ``tenant`` (tenant admin by default) with an all-scopes personal token."""
         roles = roles or (Role.TENANT_ADMIN,)
@@ -66,12 +81,14 @@ class Factories:
             )
         return Member(user=user, tenant=tenant, token=token, secret=secret)
 
+    @_in_app_context
     def employee(self, member: Member, employee_no: str, pin: str):
         with tenant_context(self.session, member.tenant.id):
             return identity.create_employee(
                 self.session, employee_no=employee_no, name=member.user.display_name, user=member.user, pin=pin
             )
 
+    @_in_app_context
     def operator(self) -> User:
         return identity.create_user(
             self.session, username=f"ops{next(_counter)}", display_name="Ops", password=PASSWORD,

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from platform_core.db import Base, tenant_context
 from platform_core.masterdata.models import Workshop
 from platform_core.rbac import Role
-from platform_core.registry import get_registry
 
 PLATFORM_PREFIX = "/api/v1/platform/"  # operator console: cross-tenant by design, closed to tenant users
 PARAM = re.compile(r"{(\w+)}")
@@ -132,7 +131,7 @@ def test_every_protected_route_refuses_roles_without_its_permission(app, client,
     tenant = make.tenant()
     members = {role: make.member(tenant, role) for role in Role}
     world_ids = {"user_id": members[Role.VIEWER].user.id, "token_id": members[Role.VIEWER].token.id}
-    role_permissions = get_registry().role_permissions
+    role_permissions = app.extensions["mes.registry"].role_permissions
     checked = 0
     for path, method, operation in _operations(app):
         permission = operation.get("x-permission")
@@ -163,4 +162,4 @@ def test_anonymous_callers_get_401(app, client, make, db_session):
         response = client.open(url, method=method.upper(), json={})
         assert response.status_code in (401, 404), f"{method.upper()} {url}: {response.status_code}"
         if response.status_code == 404:  # apps answer 404 before auth when not enabled for nobody
-            assert any(url.startswith(f"/api/v1/{name}") for name in get_registry().apps), url
+            assert any(url.startswith(f"/api/v1/{name}") for name in app.extensions["mes.registry"].apps), url
