@@ -27,11 +27,15 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, errors: dict[str, Any] | None = None, code: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
-        self.extra = extra
+        if code is not None:
+            self.code = code
+        self.extra = extra  # further members of the error body, e.g. ``current_state``
 
 
 class NotFound(DomainError):
