@@ -102,7 +102,10 @@ def create_operator(username: str, display_name: str | None, password: str) -> N
     try:
         with db.unit_of_work() as session:
             create_user(
-                session, username=username, display_name=display_name or username, password=password,
+                session,
+                username=username,
+                display_name=display_name or username,
+                password=password,
                 is_platform_operator=True,
             )
     except DomainError as error:

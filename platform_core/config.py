@@ -35,7 +35,7 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
     # Password and PIN hashing (werkzeug's scrypt); tests use a cheaper cost
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a secret
     PASSWORD_MIN_LENGTH = 10
     PIN_LENGTH_MIN = 4
     PIN_LENGTH_MAX = 8

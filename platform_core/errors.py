@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 import flask_smorest
-
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError

@@ -91,7 +91,10 @@ class Factories:
     @_in_app_context
     def operator(self) -> User:
         return identity.create_user(
-            self.session, username=f"ops{next(_counter)}", display_name="Ops", password=PASSWORD,
+            self.session,
+            username=f"ops{next(_counter)}",
+            display_name="Ops",
+            password=PASSWORD,
             is_platform_operator=True,
         )
 
@@ -109,7 +112,12 @@ def web_login(client, username: str, password: str = PASSWORD):
     page = client.get("/login?mode=password")
     return client.post(
         "/login?mode=password",
-        data={"mode": "password", "pw-csrf_token": csrf_token(page.text), "pw-username": username, "pw-password": password},
+        data={
+            "mode": "password",
+            "pw-csrf_token": csrf_token(page.text),
+            "pw-username": username,
+            "pw-password": password,
+        },
     )
 
 
@@ -118,7 +126,10 @@ def pin_login(client, factory: str, employee_no: str, pin: str):
     return client.post(
         "/login?mode=pin",
         data={
-            "mode": "pin", "pin-csrf_token": csrf_token(page.text), "pin-factory": factory,
-            "pin-employee_no": employee_no, "pin-pin": pin,
+            "mode": "pin",
+            "pin-csrf_token": csrf_token(page.text),
+            "pin-factory": factory,
+            "pin-employee_no": employee_no,
+            "pin-pin": pin,
         },
     )

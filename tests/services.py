@@ -104,8 +104,8 @@ class MosquittoBroker:
         config = self.dir / "mosquitto.conf"
         config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         os.chmod(config, 0o644)
-        log = open(self.dir / "log", "wb")  # noqa: SIM115 - kept open for the broker's lifetime
-        self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        with open(self.dir / "log", "wb") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
         if not _wait_for_port(self.port):
             self.stop()
             raise RuntimeError("mosquitto did not start")

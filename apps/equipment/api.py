@@ -4,7 +4,9 @@ from flask.views import MethodView
 
 from platform_core.api import ApiBlueprint, AppInfoSchema, app_info
 
-blp = ApiBlueprint("equipment_api", __name__, description="Machine states, telemetry, alarms, downtime, OEE and maintenance.")
+blp = ApiBlueprint(
+    "equipment_api", __name__, description="Machine states, telemetry, alarms, downtime, OEE and maintenance."
+)
 
 
 @blp.route("/")

@@ -4,7 +4,9 @@ from flask.views import MethodView
 
 from platform_core.api import ApiBlueprint, AppInfoSchema, app_info
 
-blp = ApiBlueprint("scheduling_api", __name__, description="Optimised schedules, Gantt chart and publishing to the shop floor.")
+blp = ApiBlueprint(
+    "scheduling_api", __name__, description="Optimised schedules, Gantt chart and publishing to the shop floor."
+)
 
 
 @blp.route("/")

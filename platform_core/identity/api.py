@@ -16,6 +16,7 @@ from platform_core.identity.models import ApiToken, Employee, TokenKind, User
 from platform_core.rbac import Role
 from platform_core.registry import get_registry
 
+
 def _get_token(token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None:
@@ -254,4 +255,3 @@ class TokenItem(MethodView):
         """Revoke a token; it stops working at once."""
         services.revoke_token(db.session, token)
         return token
-

@@ -23,7 +23,7 @@ from platform_core.identity.models import ApiToken, Employee, LoginFailure, Memb
 from platform_core.rbac import Role
 from platform_core.tenants.models import Tenant
 
-TOKEN_PREFIX = "mes"
+TOKEN_PREFIX = "mes"  # noqa: S105 - the public prefix of token secrets
 
 
 # --- secrets ---------------------------------------------------------------------------------------------------
@@ -226,9 +226,10 @@ def authenticate_pin(session: Session, tenant_code: str, employee_no: str, pin: 
     config = current_app.config
     tenant = session.scalar(sa.select(Tenant).where(Tenant.code == tenant_code.strip().upper()))
     address_key = f"addr:{address}"
-    if failures_since(session, address_key, config["LOGIN_THROTTLE_WINDOW_SECONDS"]) >= config[
-        "LOGIN_THROTTLE_MAX_PER_ADDRESS"
-    ]:
+    if (
+        failures_since(session, address_key, config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+        >= config["LOGIN_THROTTLE_MAX_PER_ADDRESS"]
+    ):
         raise SignInRefused(_("Too many failed sign-ins; wait a few minutes and try again."), throttled=True)
     if tenant is None:
         record_failure(session, address_key)

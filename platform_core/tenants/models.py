@@ -26,7 +26,8 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     default_locale: Mapped[str] = mapped_column(sa.String(16), default="zh_CN")
     status: Mapped[TenantStatus] = mapped_column(
-        enum_type(TenantStatus), default=TenantStatus.ACTIVE,
+        enum_type(TenantStatus),
+        default=TenantStatus.ACTIVE,
     )
     created_at: Mapped[created_at]
 

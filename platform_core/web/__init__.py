@@ -21,7 +21,9 @@ def navigation() -> list[dict]:
             continue
         for entry in manifest.nav:
             if principal.can(entry.permission):
-                entries.append({"app": manifest.name, "endpoint": entry.endpoint, "label": entry.label, "icon": entry.icon})
+                entries.append(
+                    {"app": manifest.name, "endpoint": entry.endpoint, "label": entry.label, "icon": entry.icon}
+                )
     return entries
 
 

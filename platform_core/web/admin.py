@@ -146,7 +146,12 @@ def tokens():
             status = 422
         else:
             _token, created_secret = services.create_token(
-                db.session, name=form.name.data, kind=kind, scopes=form.scopes.data, user=user, created_by=g.principal.user
+                db.session,
+                name=form.name.data,
+                kind=kind,
+                scopes=form.scopes.data,
+                user=user,
+                created_by=g.principal.user,
             )
             flash(_("Token created. Copy the secret now: it is shown only once."), "success")
     elif request.method == "POST":

@@ -127,7 +127,9 @@ def test_suspending_a_factory_stops_its_sessions_and_tokens_and_keeps_its_data(c
     assert response.status_code == 302
     assert browser.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers=member.headers).status_code == 401
-    sessions = db_session.scalar(sa.select(sa.func.count()).select_from(WebSession).where(WebSession.tenant_id == tenant.id))
+    sessions = db_session.scalar(
+        sa.select(sa.func.count()).select_from(WebSession).where(WebSession.tenant_id == tenant.id)
+    )
     assert sessions == 0
     assert db_session.get(type(member.user), member.user.id) is not None
 

@@ -87,7 +87,9 @@ def test_missing_or_malformed_keys_are_refused(committed):
     client = app.test_client()
     missing = client.post("/api/v1/probe/workshops", json={"code": "R4"}, headers=member.headers)
     assert missing.status_code == 422 and "Idempotency-Key" in missing.json["errors"]["headers"]
-    bad = client.post("/api/v1/probe/workshops", json={"code": "R4"}, headers={**member.headers, "Idempotency-Key": "a b"})
+    bad = client.post(
+        "/api/v1/probe/workshops", json={"code": "R4"}, headers={**member.headers, "Idempotency-Key": "a b"}
+    )
     assert bad.status_code == 422
     assert _count(app, "R4") == 0
 
@@ -98,7 +100,9 @@ def test_concurrent_twins_are_counted_once(committed):
     results: list[int] = []
 
     def post():
-        results.append(app.test_client().post("/api/v1/probe/workshops", json={"code": "R5"}, headers=headers).status_code)
+        results.append(
+            app.test_client().post("/api/v1/probe/workshops", json={"code": "R5"}, headers=headers).status_code
+        )
 
     threads = [threading.Thread(target=post) for _ in range(6)]
     for thread in threads:

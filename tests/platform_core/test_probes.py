@@ -89,7 +89,10 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
     b = world.ids[world.b.id]
     return {
         ("post", "/api/v1/admin/tokens"): {
-            "name": "x", "kind": "personal", "scopes": ["orders.view"], "user_id": b["user_id"],
+            "name": "x",
+            "kind": "personal",
+            "scopes": ["orders.view"],
+            "user_id": b["user_id"],
         },
     }
 
