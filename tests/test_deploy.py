@@ -27,7 +27,9 @@ WSGI_MODULE, WSGI_ATTRIBUTE = "platform_core.wsgi", "app"
 WSGI_TARGET = f"{WSGI_MODULE}:{WSGI_ATTRIBUTE}"
 APP_SERVICES = ("migrate", "web", "worker")  # the services running the application image
 WORKER_PLACEHOLDER = [
-    "sh", "-c", "echo 'background worker arrives with the platform worker release'; exec sleep infinity",
+    "sh",
+    "-c",
+    "echo 'background worker arrives with the platform worker release'; exec sleep infinity",
 ]
 # MES_* variables set in docker-compose.yml that something other than platform_core.config reads. Keep it empty:
 # a variable belongs in the Compose file once its setting exists in DefaultConfig.
@@ -75,7 +77,10 @@ def depends_on(definition: dict) -> dict[str, str]:
 def validate_compose(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
