@@ -27,6 +27,11 @@ def navigation() -> list[dict]:
     return entries
 
 
+def current_language() -> str:
+    """The ``LANGUAGES`` key of the page's locale (Babel spells Simplified Chinese ``zh_Hans_CN``)."""
+    return "zh_CN" if get_locale().language == "zh" else "en"
+
+
 def init_app(app: Flask) -> None:
     from platform_core.web import admin, console, views
 
@@ -41,6 +46,7 @@ def init_app(app: Flask) -> None:
             "navigation": navigation(),
             "languages": app.config["LANGUAGES"],
             "get_locale": get_locale,
+            "current_language": current_language,
             "role_label": lambda role: ROLE_LABELS[Role(role)],
             "permission_label": lambda name: get_registry().permissions[name].label,
         }

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -23,8 +23,8 @@ from platform_core.web.console import _apply_errors
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role.value, str(ROLE_LABELS[role])) for role in Role]
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, str(ROLE_LABELS[role])) for role in Role]
 
 
 class RolesField(SelectMultipleField):
@@ -52,7 +52,10 @@ class PinForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=[("machine", _l("Machine / gateway")), ("personal", _l("Personal"))])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[SelectChoice("machine", _l("Machine / gateway")), SelectChoice("personal", _l("Personal"))],
+    )
     scopes = RolesField(_l("Permissions"), validators=[DataRequired()])
 
 
@@ -135,7 +138,8 @@ def user(user_id: int):
 @permission_required("admin.manage_tokens")
 def tokens():
     form = TokenForm()
-    form.scopes.choices = [(name, f"{name} — {p.label}") for name, p in sorted(get_registry().permissions.items())]
+    permissions = sorted(get_registry().permissions.items())
+    form.scopes.choices = [SelectChoice(name, f"{name} — {p.label}") for name, p in permissions]
     created_secret, status = None, 200
     if form.validate_on_submit():
         kind = TokenKind(form.kind.data)

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -33,13 +33,13 @@ class AdminForm(FlaskForm):
 class TenantForm(AdminForm):
     code = StringField(_l("Factory code"), validators=[DataRequired(), Length(min=2, max=32)])
     name = StringField(_l("Factory name"), validators=[DataRequired(), Length(max=200)])
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES])
     default_locale = SelectField(_l("Default language"))
     apps = SelectMultipleField(_l("Apps"), option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 
-def _app_choices() -> list[tuple[str, str]]:
-    return [(m.name, str(m.label)) for m in get_registry()]
+def _app_choices() -> list[SelectChoice]:
+    return [SelectChoice(m.name, str(m.label)) for m in get_registry()]
 
 
 def _apply_errors(form: FlaskForm, error: DomainError, mapping: dict[str, str]) -> None:
@@ -54,7 +54,7 @@ def _apply_errors(form: FlaskForm, error: DomainError, mapping: dict[str, str]) 
 @platform_operator_required
 def tenants():
     form = TenantForm()
-    form.default_locale.choices = list(current_app.config["LANGUAGES"].items())
+    form.default_locale.choices = [SelectChoice(code, label) for code, label in current_app.config["LANGUAGES"].items()]
     form.apps.choices = _app_choices()
     status = 200
     if form.validate_on_submit():

@@ -42,11 +42,16 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user, tenant_id: int | None, employee_id: int | None = None) -> None:
+    locale = session.get("locale")  # a language picked on the sign-in page carries over
     session.clear()
     session.regenerate()  # a new session id at sign-in: an id known before it is worthless after it
     login_user(user)
     session["tenant_id"] = tenant_id
     session["employee_id"] = employee_id
+    if locale:
+        session["locale"] = locale
+        if not user.preferred_locale:
+            user.preferred_locale = locale
 
 
 def _first_tenant_id(user) -> int | None:
