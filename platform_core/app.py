@@ -52,12 +52,13 @@ def create_app(overrides: dict | None = None) -> MesFlask:
 
     registry.init_app(app, api)  # the apps' pages and API, guarded per tenant
 
-    from platform_core import health, web
+    from platform_core import health, masterdata, web
     from platform_core.identity.api import blp as identity_api
     from platform_core.tenants.api import blp as tenants_api
 
     api.register_blueprint(tenants_api)
     api.register_blueprint(identity_api)
+    masterdata.init_app(app, api)
     web.init_app(app)
     health.init_app(app)
 
