@@ -34,8 +34,7 @@ def create_app(overrides: dict | None = None) -> MesFlask:
     logs.init_app(app)  # first, so everything after can log with the request id
 
     db.init_app(app)
-
-    from platform_core import i18n
+    from platform_core import audit, events, i18n  # noqa: F401 - their session listeners: audit trail, outbox delivery
 
     i18n.init_app(app)
 
@@ -53,11 +52,13 @@ def create_app(overrides: dict | None = None) -> MesFlask:
     registry.init_app(app, api)  # the apps' pages and API, guarded per tenant
 
     from platform_core import health, masterdata, web
+    from platform_core.admin_api import blp as admin_api
     from platform_core.identity.api import blp as identity_api
     from platform_core.tenants.api import blp as tenants_api
 
     api.register_blueprint(tenants_api)
     api.register_blueprint(identity_api)
+    api.register_blueprint(admin_api)
     masterdata.init_app(app, api)
     web.init_app(app)
     health.init_app(app)

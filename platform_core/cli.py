@@ -27,7 +27,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
@@ -48,12 +48,12 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def db_current() -> None:
     """Print the database's revision and the newest one."""
-    click.echo(f"current: {_current()}\nhead:    {migrations.head_revision()}")
+    click.echo(f"current: {_current()}\nhead:    {', '.join(sorted(migrations.head_revisions()))}")
 
 
-def _current() -> str | None:
+def _current() -> str:
     with db.engine.connect() as connection:
-        return migrations.current_revision(connection)
+        return ", ".join(sorted(migrations.current_revisions(connection))) or "(empty)"
 
 
 @click.command("demo")
@@ -113,11 +113,24 @@ def create_operator(username: str, display_name: str | None, password: str) -> N
     click.echo(f"platform operator {username} created")
 
 
+@click.command("worker")
+@click.option("--name", default=None, help="Worker name (default host:pid).")
+@with_appcontext
+def worker(name: str | None) -> None:
+    """Run the background worker: periodic jobs when leader, queued jobs always (stop with Ctrl+C / SIGTERM)."""
+    from flask import current_app
+
+    from platform_core.worker import Worker
+
+    Worker(current_app._get_current_object(), name=name).run()
+
+
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
     app.cli.add_command(roles)
     app.cli.add_command(create_operator)
+    app.cli.add_command(worker)
     for manifest in app.extensions["mes.registry"]:
         for command in manifest.commands:
             app.cli.add_command(command)

@@ -50,6 +50,24 @@ class DefaultConfig:
     # Idempotency keys are kept this long, then housekeeping removes them
     IDEMPOTENCY_TTL_HOURS = 72
 
+    # Events and webhooks
+    EVENTS_DELIVER_INLINE = True  # deliver right after commit; the worker's sweep catches anything left
+    WEBHOOK_TIMEOUT_SECONDS = 5
+    WEBHOOK_MAX_ATTEMPTS = 8
+    WEBHOOK_BACKOFF_SECONDS = 30  # doubled after each failed attempt, at most an hour
+    WEBHOOK_DISABLE_AFTER = 10  # failed deliveries in a row before a webhook is switched off
+
+    # Background worker (mes worker)
+    WORKER_CONCURRENCY = 2  # queued jobs run at once per worker process
+    WORKER_POLL_SECONDS = 1.0
+    WORKER_LEADER_RETRY_SECONDS = 5.0
+    JOB_HEARTBEAT_SECONDS = 5.0
+    JOB_STALE_SECONDS = 30.0  # a running job without heartbeat this long is taken over by another worker
+    OUTBOX_SWEEP_SECONDS = 5
+    WEBHOOK_DELIVERY_SECONDS = 5
+    HOUSEKEEPING_SECONDS = 3600
+    LEADER_LOCK_FILE = None  # SQLite only; defaults to the database file + ".worker.lock"
+
     # i18n
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import enum
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ NAMING_CONVENTION = {
 
 SKIP_TENANT_FILTER = "skip_tenant_filter"
 TENANT_KEY = "tenant_id"
+ACTOR_KEY = "actor"
 
 
 def utcnow() -> dt.datetime:
@@ -132,6 +134,29 @@ def tenant_context(session: Session, tenant_id: int) -> Iterator[Session]:
         yield session
     finally:
         set_tenant(session, previous)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a session's changes are attributed to (audit trail, events)."""
+
+    label: str
+    user_id: int | None = None
+    token_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "user_id": self.user_id, "token_id": self.token_id}
+
+
+SYSTEM = Actor("system")
+
+
+def set_actor(session: Session, actor: Actor | None) -> None:
+    session.info[ACTOR_KEY] = actor
+
+
+def current_actor(session: Session) -> Actor:
+    return session.info.get(ACTOR_KEY) or SYSTEM
 
 
 def _is_scoped(mapper) -> bool:
@@ -248,10 +273,11 @@ class Database:
         self.session.remove()  # rolls back whatever the request did not commit
 
     @contextlib.contextmanager
-    def unit_of_work(self, tenant_id: int | None = None) -> Iterator[Session]:
+    def unit_of_work(self, tenant_id: int | None = None, actor: Actor | None = None) -> Iterator[Session]:
         """A fresh session and transaction for a job or command: committed on success, rolled back on error."""
         session = self._new_session()
         session.info[TENANT_KEY] = tenant_id
+        session.info[ACTOR_KEY] = actor
         try:
             with session.begin():
                 yield session

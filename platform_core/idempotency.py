@@ -33,6 +33,7 @@ class IdempotencyKey(TenantScoped, Base):
 
     __tablename__ = "platform_idempotency_keys"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),)
+    __audit__ = False  # bookkeeping of requests, not a record anyone edits
 
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(sa.String(100))

@@ -22,15 +22,17 @@ def alembic_config(url: str, connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> set[str]:
+    """The newest revision(s) of the migration tree."""
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(connection: sa.Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def current_revisions(connection: sa.Connection) -> set[str]:
+    """The revision(s) the database is at."""
+    return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+def upgrade(engine: sa.Engine, revision: str = "heads") -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(str(engine.url), connection), revision)
 

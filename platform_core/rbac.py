@@ -50,6 +50,9 @@ class Permission:
 PLATFORM_PERMISSIONS = (
     Permission("admin.manage_users", _l("Manage users, roles and PINs")),
     Permission("admin.manage_tokens", _l("Manage API tokens")),
+    Permission("admin.manage_webhooks", _l("Manage webhooks and read their delivery log")),
+    Permission("admin.view_audit", _l("Read the audit trail")),
+    Permission("admin.view_jobs", _l("Follow and cancel background jobs")),
 )
 
 MATRIX: dict[Role, tuple[str, ...]] = {

@@ -55,7 +55,8 @@ class AppManifest:
     permissions: tuple[rbac.Permission, ...] = ()
     nav: tuple[NavEntry, ...] = ()
     subscriptions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-    jobs: tuple[JobSpec, ...] = ()
+    jobs: tuple[JobSpec, ...] = ()  # periodic jobs, run by the leader worker
+    queue_handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # job kind -> handler(ctx)
     depends_on: tuple[str, ...] = ()
     commands: tuple[Any, ...] = ()  # click commands added to ``mes``
     models: str | None = None  # module imported so that the app's tables join the shared metadata
@@ -150,6 +151,11 @@ def model_modules(module_names: list[str]) -> list[str]:
         "platform_core.identity.models",
         "platform_core.idempotency",
         "platform_core.masterdata.models",
+        "platform_core.audit",
+        "platform_core.events",
+        "platform_core.webhooks",
+        "platform_core.jobs",
+        "platform_core.worker",
     ]
     for manifest in load_manifests(module_names):
         if manifest.models:

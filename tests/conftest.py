@@ -96,6 +96,45 @@ def app(backend, request):
     app.extensions["mes.engine"].dispose()
 
 
+@pytest.fixture(scope="session")
+def live_app(backend, request):
+    """The application on its own *committed* database, with the test app ``tests.probe_app`` installed.
+
+    For what a rolled-back test transaction cannot show: commits, after-commit delivery, several connections,
+    worker processes. Tests using it make their own factory (``make_committed``) and pick unique codes.
+    """
+    from platform_core import migrations
+    from platform_core.app import create_app
+    from platform_core.config import DefaultConfig
+    from platform_core.db import db
+
+    url = new_database_url(backend, request)
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "INSTALLED_APPS": [*DefaultConfig.INSTALLED_APPS, PROBE]})
+    with app.app_context():
+        migrations.upgrade(db.engine)
+        from tests.probe_app.manifest import probe_metadata
+
+        probe_metadata.create_all(db.engine)
+    yield app
+    app.extensions["mes.engine"].dispose()
+
+
+PROBE = "tests.probe_app"
+
+
+@pytest.fixture
+def make_committed(live_app):
+    """Build data on ``live_app``'s database in committed transactions: ``make_committed(lambda make: ...)``."""
+    from platform_core.db import db
+    from tests.factories import Factories
+
+    def build(recipe):
+        with live_app.app_context(), db.unit_of_work() as session:
+            return recipe(Factories(live_app, session))
+
+    return build
+
+
 @pytest.fixture
 def db_session(app):
     """A transaction per test, rolled back afterwards; the app's own sessions join it through savepoints.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import secrets
 from dataclasses import dataclass
 
 from platform_core.db import tenant_context
@@ -50,16 +51,18 @@ class Factories:
         self.session = session
 
     @_in_app_context
-    def tenant(self, code: str | None = None, apps=("orders", "scheduling", "equipment", "quality")) -> Tenant:
+    def tenant(self, code: str | None = None, apps=None) -> Tenant:
         n = next(_counter)
+        installed = [m.name for m in get_registry()]
+        apps = installed if apps is None else apps
         return tenants.create_tenant(
             self.session,
-            code=code or f"T{n:03d}",
+            code=code or f"T{n:03d}{secrets.token_hex(2).upper()}",
             name=f"工厂 {n}",
             timezone="Asia/Shanghai",
             default_locale="zh_CN",
             apps=list(apps),
-            admin={"username": f"admin{n}", "password": PASSWORD},
+            admin={"username": f"admin{n}-{secrets.token_hex(3)}", "password": PASSWORD},
         )
 
     @_in_app_context
@@ -68,7 +71,10 @@ class Factories:
         roles = roles or (Role.TENANT_ADMIN,)
         with tenant_context(self.session, tenant.id):
             user = identity.create_user(
-                self.session, username=username or f"user{next(_counter)}", display_name="Test user", password=PASSWORD
+                self.session,
+                username=username or f"user{next(_counter)}-{secrets.token_hex(3)}",
+                display_name="Test user",
+                password=PASSWORD,
             )
             identity.set_roles(self.session, user, roles)
             token, secret = identity.create_token(
@@ -92,7 +98,7 @@ class Factories:
     def operator(self) -> User:
         return identity.create_user(
             self.session,
-            username=f"ops{next(_counter)}",
+            username=f"ops{next(_counter)}-{secrets.token_hex(3)}",
             display_name="Ops",
             password=PASSWORD,
             is_platform_operator=True,

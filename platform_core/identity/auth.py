@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from platform_core.db import db, set_tenant, utcnow
+from platform_core.db import Actor, db, set_actor, set_tenant, utcnow
 from platform_core.errors import abort
 from platform_core.identity import services
 from platform_core.identity.models import ApiToken, Employee, TokenKind, User
@@ -49,10 +49,12 @@ class Principal:
         return permission in self.permissions
 
     @property
-    def actor_label(self) -> str:
+    def actor(self) -> Actor:
+        """The principal as the audit trail and events name it."""
+        token_id = self.token.id if self.token else None
         if self.user is not None:
-            return self.user.username
-        return f"token:{self.token.name}" if self.token else "anonymous"
+            return Actor(self.user.username, user_id=self.user.id, token_id=token_id)
+        return Actor(f"token:{self.token.name}", token_id=token_id)
 
 
 def current_principal() -> Principal | None:
@@ -89,6 +91,8 @@ def resolve_principal() -> None:
             g.principal = _principal_from_session(current_user)
     principal = g.principal
     set_tenant(db.session, principal.tenant.id if principal and principal.tenant else None)
+    if principal is not None:
+        set_actor(db.session, principal.actor)
 
 
 def _is_api() -> bool:

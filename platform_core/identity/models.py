@@ -65,6 +65,7 @@ class Employee(TenantScoped, Base):
 
     __tablename__ = "platform_employees"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "employee_no"), sa.UniqueConstraint("tenant_id", "user_id"))
+    __audit_redact__ = ("pin_hash",)
 
     id: Mapped[intpk]
     employee_no: Mapped[str] = mapped_column(sa.String(32))
@@ -86,6 +87,7 @@ class ApiToken(TenantScoped, Base):
     """A bearer token for one tenant and a set of permissions; only a hash of the secret is stored."""
 
     __tablename__ = "platform_api_tokens"
+    __audit_redact__ = ("secret_hash",)
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(sa.String(100))

@@ -39,6 +39,6 @@ def test_upgrade_downgrade_upgrade(backend, request):
         assert leftover == set()
     migrations.upgrade(engine)
     with engine.connect() as connection:
-        assert migrations.current_revision(connection) == migrations.head_revision()
+        assert migrations.current_revisions(connection) == migrations.head_revisions()
         assert "platform_tenants" in sa.inspect(connection).get_table_names()
     engine.dispose()

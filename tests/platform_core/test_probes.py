@@ -13,8 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from platform_core.db import Base, tenant_context
+from platform_core.jobs import Job
 from platform_core.masterdata.models import Workshop
 from platform_core.rbac import Role
+from platform_core.webhooks import Webhook
 
 PLATFORM_PREFIX = "/api/v1/platform/"  # operator console: cross-tenant by design, closed to tenant users
 PARAM = re.compile(r"{(\w+)}")
@@ -40,13 +42,17 @@ class World:
         for tenant, admin in ((self.a, self.admin_a), (self.b, self.admin_b)):
             with tenant_context(session, tenant.id):
                 workshop = Workshop(code="W1", name="车间")
-                session.add(workshop)
+                webhook = Webhook(name="erp", url="https://erp.example/hook", secret="s", events=["*"])
+                job = Job(kind="probe", payload={})
+                session.add_all([workshop, webhook, job])
                 session.flush()
             self.ids[tenant.id] = {
                 "user_id": admin.user.id,
                 "token_id": admin.token.id,
                 "tenant_id": tenant.id,
                 "workshop_id": workshop.id,
+                "webhook_id": webhook.id,
+                "job_id": job.id,
                 "app_name": "orders",
             }
 
