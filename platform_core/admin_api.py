@@ -96,7 +96,7 @@ class DeliverySchema(Schema):
 class AuditQuerySchema(Schema):
     entity = ma.fields.String(validate=ma.validate.Length(max=64))
     entity_id = ma.fields.String(validate=ma.validate.Length(max=64))
-    user_id = Id()
+    user_id = Id(strict=False)  # query strings carry text
     since = ma.fields.AwareDateTime()
     until = ma.fields.AwareDateTime()
 

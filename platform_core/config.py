@@ -83,7 +83,6 @@ class DefaultConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     # The interactive docs page is the product's own (/api/v1/docs) with locally served assets: no CDN.
-    API_PAGE_SIZE_MAX = 200
 
     LOG_LEVEL = "INFO"
     LOG_JSON = True
