@@ -7,6 +7,7 @@ the database session's tenant, which switches the tenant filter on for the rest 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class Principal:
     extra: dict = field(default_factory=dict)
 
     def can(self, permission: str) -> bool:
+        """Whether the principal holds ``permission`` (a pattern such as ``admin.*`` asks for any of them)."""
+        if "*" in permission:
+            return bool(fnmatch.filter(self.permissions, permission))
         return permission in self.permissions
 
     @property

@@ -33,11 +33,12 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from platform_core.web import admin, console, views
+    from platform_core.web import admin, console, system, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(system.bp)
 
     @app.context_processor
     def _layout_context():
