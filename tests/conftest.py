@@ -35,6 +35,8 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--backend")
         backends = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+        if marker := metafunc.definition.get_closest_marker("backends"):
+            backends = [b for b in backends if b in marker.args]  # e.g. tests about PostgreSQL's own locks
         metafunc.parametrize("backend", backends, scope="session")
 
 

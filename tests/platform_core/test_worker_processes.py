@@ -24,7 +24,7 @@ from tests.conftest import PROBE
 from tests.probe_app.manifest import probe_records
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backends("postgresql")]  # several processes, PostgreSQL locks
 _codes = itertools.count(1)
 
 
@@ -84,9 +84,7 @@ def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
 
 
 @pytest.fixture
-def workers(live_app, backend):
-    if backend != "postgresql":
-        pytest.skip("the multi-process worker tests run on PostgreSQL (SQLite leadership is covered below)")
+def workers(live_app):
     group = Workers(live_app)
     yield group
     group.stop_all()
