@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the demo factory on this machine: embedded SQLite in ./var, gunicorn on 127.0.0.1.
+# Runs the demo factory on this machine: embedded SQLite in ./var, gunicorn on 127.0.0.1 and the background
+# worker beside it (both from the Procfile, started and stopped together by honcho).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,4 +10,5 @@ PORT=${PORT:-8000}
 .venv/bin/mes demo
 echo
 echo "MES Suite is running at http://127.0.0.1:${PORT}/  (API docs: http://127.0.0.1:${PORT}/api/v1/docs; Ctrl+C stops)"
-exec .venv/bin/gunicorn --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 --access-logfile - platform_core.wsgi:app
+export DEMO_PORT=$PORT
+exec .venv/bin/honcho -f Procfile start
