@@ -113,6 +113,42 @@ def create_operator(username: str, display_name: str | None, password: str) -> N
     click.echo(f"platform operator {username} created")
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(target: str) -> None:
+    """Write a consistent backup of the whole database to TARGET (a new file)."""
+    from flask import current_app
+
+    from platform_core.backup import BackupError, backup
+
+    try:
+        written = backup(current_app.config["DATABASE_URL"], target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {written}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm that the database's current content may be replaced.")
+@with_appcontext
+def restore_command(source: str, yes: bool) -> None:
+    """Replace the database's content by the backup SOURCE (stop the web server and workers first)."""
+    from flask import current_app
+
+    from platform_core.backup import BackupError, restore
+
+    if not yes:
+        raise click.ClickException("restoring replaces every record; run again with --yes to confirm")
+    current_app.extensions["mes.engine"].dispose()
+    try:
+        restore(current_app.config["DATABASE_URL"], source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"database restored from {source}")
+
+
 @click.command("worker")
 @click.option("--name", default=None, help="Worker name (default host:pid).")
 @with_appcontext
@@ -131,6 +167,8 @@ def register_commands(app) -> None:
     app.cli.add_command(roles)
     app.cli.add_command(create_operator)
     app.cli.add_command(worker)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     for manifest in app.extensions["mes.registry"]:
         for command in manifest.commands:
             app.cli.add_command(command)
