@@ -32,6 +32,10 @@ def create_app(overrides: dict | None = None) -> MesFlask:
     app = MesFlask(__name__)
     config_module.load_config(app, overrides)
     logs.init_app(app)  # first, so everything after can log with the request id
+    if proxies := app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     from platform_core import audit, events, i18n  # noqa: F401 - their session listeners: audit trail, outbox delivery

@@ -84,6 +84,9 @@ class DefaultConfig:
     OPENAPI_JSON_PATH = "openapi.json"
     # The interactive docs page is the product's own (/api/v1/docs) with locally served assets: no CDN.
 
+    # Behind a reverse proxy or load balancer: how many proxies' X-Forwarded-* headers to trust (0 = none)
+    PROXY_COUNT = 0
+
     LOG_LEVEL = "INFO"
     LOG_JSON = True
 
