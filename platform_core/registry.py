@@ -57,6 +57,9 @@ class AppManifest:
     subscriptions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     jobs: tuple[JobSpec, ...] = ()  # periodic jobs, run by the leader worker
     queue_handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # job kind -> handler(ctx)
+    # Long-running loops (e.g. an MQTT subscriber) run by the leader worker: service(app, stop_event) returns
+    # when stop_event is set; the leader starts them on taking over and stops them when stepping down.
+    leader_services: tuple[Callable[..., None], ...] = ()
     depends_on: tuple[str, ...] = ()
     commands: tuple[Any, ...] = ()  # click commands added to ``mes``
     models: str | None = None  # module imported so that the app's tables join the shared metadata

@@ -159,6 +159,8 @@ class Worker:
         self.lock = leader_lock(app)
         self.scheduler: BackgroundScheduler | None = None
         self.consumers: list[threading.Thread] = []
+        self.services: list[threading.Thread] = []
+        self.services_stop = threading.Event()
 
     # leadership
     @property
@@ -177,12 +179,32 @@ class Worker:
             )
         scheduler.start()
         self.scheduler = scheduler
-        log.warning("worker %s is the leader: periodic jobs run here", self.name)
+        self.services_stop = threading.Event()
+        with self.app.app_context():
+            services = [service for manifest in get_registry() for service in manifest.leader_services]
+        for service in services:
+            thread = threading.Thread(target=self._run_service, args=(service,), name=service.__name__, daemon=True)
+            thread.start()
+            self.services.append(thread)
+        log.warning("worker %s is the leader: periodic jobs and %d services run here", self.name, len(services))
+
+    def _run_service(self, service) -> None:
+        """Keep a leader service running until leadership ends; restart it if it crashes."""
+        while not self.services_stop.is_set():
+            try:
+                service(self.app, self.services_stop)
+            except Exception:
+                log.exception("leader service %s crashed; restarting", service.__name__)
+            self.services_stop.wait(self.app.config["WORKER_LEADER_RETRY_SECONDS"])
 
     def _step_down(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            self.services_stop.set()
+            for thread in self.services:
+                thread.join(timeout=10)
+            self.services = []
             log.warning("worker %s is no longer the leader", self.name)
 
     def _in_context(self, func):

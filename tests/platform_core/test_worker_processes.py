@@ -121,6 +121,12 @@ def test_exactly_one_leader_and_a_takeover_when_it_dies(workers):
     assert sum(workers.live().values()) == 1
 
 
+def test_the_leader_runs_the_apps_services(workers, live_app):
+    workers.start("A")
+    pid = workers.processes["A"].pid
+    wait_for(lambda: _records(live_app, f"SERVICE-{pid}") == 1, what="the leader service to start")
+
+
 def test_every_queued_job_is_done_exactly_once_across_two_workers(workers, live_app, tenant):
     codes = [f"X{next(_codes)}" for _ in range(40)]
     ids = [_enqueue(live_app, tenant.id, "probe.record", code=code, sleep=0.05) for code in codes]

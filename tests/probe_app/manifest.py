@@ -54,6 +54,17 @@ def slow_job(ctx) -> dict:
     return {"steps": steps, "worker": ctx.worker}
 
 
+def leader_service(app, stop) -> None:
+    """Announce that the leader started its services, then wait for the end of leadership."""
+    import os
+
+    from platform_core.db import db
+
+    with app.app_context(), db.unit_of_work() as session:
+        _record(session, 0, f"SERVICE-{os.getpid()}", "leader service")
+    stop.wait()
+
+
 def failing_job(ctx) -> None:
     raise ValueError("this job always fails")
 
@@ -63,4 +74,5 @@ manifest = AppManifest(
     label="Probe",
     subscriptions={"orders.operation_completed": record_completion},
     queue_handlers={"probe.record": record_job, "probe.slow": slow_job, "probe.fail": failing_job},
+    leader_services=(leader_service,),
 )
