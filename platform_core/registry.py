@@ -139,7 +139,9 @@ def _require_app_enabled() -> None:
     if app_name is None:
         return
     principal = g.get("principal")
-    if principal is None or principal.tenant is None or app_name not in principal.tenant.enabled_apps:
+    if principal is None:
+        return  # not signed in: the view's own guard asks for sign-in (401 or the sign-in page)
+    if principal.tenant is None or app_name not in principal.tenant.enabled_apps:
         abort(404)
 
 
