@@ -117,15 +117,22 @@ class Id(ma.fields.Integer):
         super().__init__(**kwargs)
 
 
-class Ref(Id):
-    """An id in a request body, loaded as the current tenant's record; another tenant's id reads as unknown."""
+class Ref(ma.fields.Integer):
+    """An id in a request body, loaded as the current tenant's record; another tenant's id reads as unknown.
+
+    The range is checked here, before loading (validators would see the loaded record, not the number).
+    """
 
     def __init__(self, model, **kwargs):
         self.model = model
+        kwargs.setdefault("strict", True)
+        kwargs.setdefault("metadata", {"description": f"id of a {model.__name__} of the caller's factory"})
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         record_id = super()._deserialize(value, attr, data, **kwargs)
+        if not 1 <= record_id <= MAX_ID:
+            raise ma.ValidationError(_("Not a valid id."))
         record = db.session.get(self.model, record_id)
         if record is None:
             raise ma.ValidationError(_("No %(kind)s with id %(id)s.", kind=self.model.__name__, id=record_id))

@@ -120,7 +120,8 @@ def set_tenant(session: Session, tenant_id: int | None) -> None:
         for state in list(session.identity_map.all_states()):
             obj = state.obj()
             # Read the loaded value without triggering a refresh; an expired row is dropped to be safe.
-            if isinstance(obj, TenantScoped) and state.dict.get("tenant_id") != tenant_id:
+            stale = isinstance(obj, TenantScoped) and state.dict.get("tenant_id") != tenant_id
+            if stale and obj in session:  # an earlier expunge may have cascaded to it already
                 session.expunge(obj)
     session.info[TENANT_KEY] = tenant_id
 

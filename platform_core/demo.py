@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from platform_core.db import tenant_context
 from platform_core.identity import services as identity
+from platform_core.masterdata.demo import seed_master_data
 from platform_core.masterdata.models import Workshop
 from platform_core.rbac import Role
 from platform_core.tenants import services as tenants
@@ -42,7 +43,7 @@ DEMO_LOGINS = [
 
 WORKSHOPS = [("JG", "机加工车间", "Machining workshop"), ("ZP", "装配车间", "Assembly workshop")]
 
-SEEDERS: list[Callable[[Session, Tenant], None]] = []  # master data and apps append theirs
+SEEDERS: list[Callable[[Session, Tenant], None]] = [seed_master_data]  # master data first; apps append theirs
 
 
 def seed_demo(session: Session) -> Tenant:

@@ -53,16 +53,36 @@ PLATFORM_PERMISSIONS = (
     Permission("admin.manage_webhooks", _l("Manage webhooks and read their delivery log")),
     Permission("admin.view_audit", _l("Read the audit trail")),
     Permission("admin.view_jobs", _l("Follow and cancel background jobs")),
+    Permission("admin.view_master_data", _l("View master data (machines, products, calendars, reasons, employees)")),
+    Permission("admin.manage_master_data", _l("Change and import master data")),
 )
 
 MATRIX: dict[Role, tuple[str, ...]] = {
     Role.TENANT_ADMIN: ("*",),
-    Role.PLANNER: ("*.view", "orders.manage", "scheduling.plan", "scheduling.publish"),
-    Role.SUPERVISOR: ("*.view", "orders.report_work", "orders.supervise", "equipment.report_downtime"),
+    Role.PLANNER: ("*.view", "orders.manage", "scheduling.plan", "scheduling.publish", "admin.view_master_data"),
+    Role.SUPERVISOR: (
+        "*.view",
+        "orders.report_work",
+        "orders.supervise",
+        "equipment.report_downtime",
+        "admin.view_master_data",
+    ),
     Role.OPERATOR: ("orders.view", "equipment.view", "orders.report_work", "equipment.report_downtime"),
-    Role.QUALITY_INSPECTOR: ("orders.view", "quality.view", "quality.inspect", "quality.disposition"),
-    Role.MAINTENANCE_TECHNICIAN: ("orders.view", "equipment.view", "equipment.report_downtime", "equipment.maintain"),
-    Role.VIEWER: ("*.view",),
+    Role.QUALITY_INSPECTOR: (
+        "orders.view",
+        "quality.view",
+        "quality.inspect",
+        "quality.disposition",
+        "admin.view_master_data",
+    ),
+    Role.MAINTENANCE_TECHNICIAN: (
+        "orders.view",
+        "equipment.view",
+        "equipment.report_downtime",
+        "equipment.maintain",
+        "admin.view_master_data",
+    ),
+    Role.VIEWER: ("*.view", "admin.view_master_data"),
 }
 
 

@@ -73,6 +73,7 @@ class Employee(TenantScoped, Base):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey(User.id, ondelete="SET NULL"))
     pin_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    skills: Mapped[list[str]] = mapped_column(default=list, server_default=sa.text("'[]'"))  # qualifications
     created_at: Mapped[created_at]
 
     user: Mapped[User | None] = relationship()

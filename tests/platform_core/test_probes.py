@@ -54,7 +54,51 @@ class World:
                 "webhook_id": webhook.id,
                 "job_id": job.id,
                 "app_name": "orders",
+                **self._master_data(session, tenant, workshop),
             }
+
+    @staticmethod
+    def _master_data(session, tenant, workshop) -> dict[str, int]:
+        """One record of every master-data kind a route addresses."""
+        import datetime as dt
+
+        from platform_core.identity.models import Employee
+        from platform_core.masterdata import models as md
+
+        with tenant_context(session, tenant.id):
+            calendar = md.ShiftCalendar(code="C1", name="日历")
+            calendar.shifts.append(
+                md.CalendarShift(
+                    code="A", name="早班", weekdays=[1], start_time=dt.time(8), end_time=dt.time(16), breaks=[]
+                )
+            )
+            exception = md.CalendarException(
+                calendar=calendar,
+                kind=md.ExceptionKind.HOLIDAY,
+                name="假",
+                start_date=dt.date(2026, 10, 1),
+                end_date=dt.date(2026, 10, 1),
+            )
+            work_center = md.WorkCenter(code="WC1", name="工作中心", workshop=workshop, calendar=calendar)
+            machine = md.Machine(code="M1", name="设备", work_center=work_center)
+            unit = md.Unit(code="pcs", name="件")
+            family = md.ProductFamily(code="F1", name="族")
+            product = md.Product(code="P1", name="产品", unit=unit, family=family)
+            reason = md.ReasonCode(kind=md.ReasonKind.DOWNTIME, code="R1", name="原因")
+            employee = Employee(employee_no="E1", name="员工")
+            session.add_all([calendar, exception, work_center, machine, unit, family, product, reason, employee])
+            session.flush()
+        return {
+            "calendar_id": calendar.id,
+            "exception_id": exception.id,
+            "work_center_id": work_center.id,
+            "machine_id": machine.id,
+            "unit_id": unit.id,
+            "product_family_id": family.id,
+            "product_id": product.id,
+            "reason_id": reason.id,
+            "employee_id": employee.id,
+        }
 
     def path_for(self, path: str, tenant_id: int) -> str:
         ids = self.ids[tenant_id]
@@ -93,6 +137,24 @@ def test_another_tenants_ids_are_404_on_every_route_and_method(app, client, make
 # Valid bodies for A's routes, with B's ids put where the body names a record.
 def _bodies(world) -> dict[tuple[str, str], dict]:
     b = world.ids[world.b.id]
+    base = "/api/v1/masterdata"
+    work_center = {"workshop_id": b["workshop_id"], "calendar_id": b["calendar_id"]}
+    machine = {"work_center_id": b["work_center_id"], "calendar_id": b["calendar_id"]}
+    product = {"unit_id": b["unit_id"], "family_id": b["product_family_id"]}
+    reason = {"kind": "downtime", "parent_id": b["reason_id"]}
+    employee = {"user_id": b["user_id"]}
+    master_data = {
+        ("post", f"{base}/work-centers"): {"code": "X", "name": "x", **work_center},
+        ("patch", f"{base}/work-centers/{{work_center_id}}"): work_center,
+        ("post", f"{base}/machines"): {"code": "X", "name": "x", **machine},
+        ("patch", f"{base}/machines/{{machine_id}}"): machine,
+        ("post", f"{base}/products"): {"code": "X", "name": "x", **product},
+        ("patch", f"{base}/products/{{product_id}}"): product,
+        ("post", f"{base}/reasons"): {"code": "X", "name": "x", **reason},
+        ("patch", f"{base}/reasons/{{reason_id}}"): {"parent_id": b["reason_id"]},
+        ("post", f"{base}/employees"): {"employee_no": "X1", "name": "x", **employee},
+        ("patch", f"{base}/employees/{{employee_id}}"): employee,
+    }
     return {
         ("post", "/api/v1/admin/tokens"): {
             "name": "x",
@@ -100,6 +162,7 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
             "scopes": ["orders.view"],
             "user_id": b["user_id"],
         },
+        **master_data,
     }
 
 

@@ -8,6 +8,14 @@ from platform_core.rbac import Role
 from tests.factories import csrf_token, web_login
 
 
+def _english_admin(make, db_session, tenant=None):
+    """A tenant administrator who reads the pages in English (the factories' default is Chinese)."""
+    admin = make.member(tenant or make.tenant())
+    admin.user.preferred_locale = "en"
+    db_session.flush()
+    return admin
+
+
 def test_the_hub_shows_the_sections_the_admin_may_use(client, make):
     admin = make.member(make.tenant())
     web_login(client, admin.user.username)
@@ -31,8 +39,8 @@ def test_a_webhook_is_created_on_its_page_and_its_secret_shown_once(client, make
     assert bad.status_code == 422
 
 
-def test_the_audit_page_lists_and_filters_changes(client, make):
-    admin = make.member(make.tenant())
+def test_the_audit_page_lists_and_filters_changes(client, make, db_session):
+    admin = _english_admin(make, db_session)
     web_login(client, admin.user.username)
     form = client.get("/admin/webhooks")
     client.post("/admin/webhooks", data={"csrf_token": csrf_token(form.text), "name": "WeCom <bot>",
@@ -44,7 +52,7 @@ def test_the_audit_page_lists_and_filters_changes(client, make):
 
 def test_the_jobs_page_shows_progress_and_cancels(client, make, db_session):
     tenant = make.tenant()
-    admin = make.member(tenant)
+    admin = _english_admin(make, db_session, tenant)
     with tenant_context(db_session, tenant.id):
         job = Job(kind="probe.slow", payload={}, progress={"step": 3, "of": 10})
         db_session.add(job)
