@@ -67,7 +67,7 @@ class ApiBlueprint(flask_smorest.Blueprint):
     id of another tenant is a 404 before the body is even parsed.
     """
 
-    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}  # noqa: RUF012 - smorest's
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
 
     def __init__(self, *args, loaders: dict[str, Callable[[int], Any]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -32,7 +32,11 @@ class WebhookForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     url = StringField(
         _l("Receiver address"),
-        validators=[DataRequired(), Length(max=500), Regexp(r"^https?://", message=_l("Use an http:// or https:// address."))],
+        validators=[
+            DataRequired(),
+            Length(max=500),
+            Regexp(r"^https?://", message=_l("Use an http:// or https:// address.")),
+        ],
     )
     events = EventsField(_l("Events"), validators=[DataRequired()])
 

@@ -63,10 +63,16 @@ def test_role_changes_are_audited(client, make, db_session):
 def test_admins_query_the_trail_by_record_user_and_time_and_see_only_their_factory(client, make, db_session):
     tenant, other = make.tenant(), make.tenant()
     admin, other_admin = make.member(tenant), make.member(other)
-    client.post("/api/v1/admin/webhooks", json={"name": "A", "url": "https://a.example/", "events": ["*"]},
-                headers=admin.headers)
-    client.post("/api/v1/admin/webhooks", json={"name": "B", "url": "https://b.example/", "events": ["*"]},
-                headers=other_admin.headers)
+    client.post(
+        "/api/v1/admin/webhooks",
+        json={"name": "A", "url": "https://a.example/", "events": ["*"]},
+        headers=admin.headers,
+    )
+    client.post(
+        "/api/v1/admin/webhooks",
+        json={"name": "B", "url": "https://b.example/", "events": ["*"]},
+        headers=other_admin.headers,
+    )
     listed = client.get(
         f"/api/v1/admin/audit?entity=platform_webhooks&user_id={admin.user.id}", headers=admin.headers
     ).json

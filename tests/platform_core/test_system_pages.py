@@ -30,8 +30,12 @@ def test_a_webhook_is_created_on_its_page_and_its_secret_shown_once(client, make
     form = client.get("/admin/webhooks")
     response = client.post(
         "/admin/webhooks",
-        data={"csrf_token": csrf_token(form.text), "name": "ERP", "url": "https://erp.example/in",
-              "events": ["orders.order_completed"]},
+        data={
+            "csrf_token": csrf_token(form.text),
+            "name": "ERP",
+            "url": "https://erp.example/in",
+            "events": ["orders.order_completed"],
+        },
     )
     assert response.status_code == 200 and 'id="webhook-secret"' in response.text
     assert 'id="webhook-secret"' not in client.get("/admin/webhooks").text
@@ -43,8 +47,15 @@ def test_the_audit_page_lists_and_filters_changes(client, make, db_session):
     admin = _english_admin(make, db_session)
     web_login(client, admin.user.username)
     form = client.get("/admin/webhooks")
-    client.post("/admin/webhooks", data={"csrf_token": csrf_token(form.text), "name": "WeCom <bot>",
-                                         "url": "https://qyapi.example/send", "events": ["*"]})
+    client.post(
+        "/admin/webhooks",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "name": "WeCom <bot>",
+            "url": "https://qyapi.example/send",
+            "events": ["*"],
+        },
+    )
     page = client.get("/admin/audit?entity=platform_webhooks").text
     assert "WeCom &lt;bot&gt;" in page and "<bot>" not in page  # escaped
     assert "No entries match" in client.get("/admin/audit?since=2999-01-01").text
