@@ -8,22 +8,11 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from platform_core import audit, jobs
-from platform_core.api import ApiBlueprint, Id, Schema, SelectPage
+from platform_core.api import ApiBlueprint, Id, Schema, SelectPage, record_loader
 from platform_core.db import db
-from platform_core.errors import NotFound, ValidationFailed
+from platform_core.errors import ValidationFailed
 from platform_core.events import CATALOG
 from platform_core.webhooks import Webhook, WebhookDelivery, new_secret
-
-
-def _load(model, not_found):
-    def load(record_id: int):
-        record = db.session.get(model, record_id)
-        if record is None:
-            raise NotFound(not_found())
-        return record
-
-    return load
-
 
 blp = ApiBlueprint(
     "admin_api",
@@ -31,8 +20,8 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/admin",
     description="Webhooks, audit trail and background jobs of the factory",
     loaders={
-        "webhook_id": _load(Webhook, lambda: _("No such webhook.")),
-        "job_id": _load(jobs.Job, lambda: _("No such background job.")),
+        "webhook_id": record_loader(Webhook, lambda: _("No such webhook.")),
+        "job_id": record_loader(jobs.Job, lambda: _("No such background job.")),
     },
 )
 

@@ -16,10 +16,13 @@ import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import IntegerConverter
 
 from platform_core import errors
 from platform_core.db import db
+from platform_core.errors import NotFound
 
 MAX_ID = 2**63 - 1
 
@@ -59,6 +62,27 @@ class Api(flask_smorest.Api):
         errors.init_app(self._app)
 
 
+class MultipartParser(FlaskParser):
+    """webargs with a ``multipart`` location: the form fields and the files of one upload, read together."""
+
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+def record_loader(model: type, not_found: Callable[[], str]) -> Callable[[int], Any]:
+    """A path loader for ``ApiBlueprint(loaders=...)``: the current tenant's record, else ``NotFound``."""
+
+    def load(record_id: int):
+        record = db.session.get(model, record_id)
+        if record is None:
+            raise NotFound(not_found())
+        return record
+
+    return load
+
+
 class ApiBlueprint(flask_smorest.Blueprint):
     """One per app; views are ``MethodView`` classes with one-line docstrings (the OpenAPI summary).
 
@@ -68,6 +92,11 @@ class ApiBlueprint(flask_smorest.Blueprint):
     """
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
+    ARGUMENTS_PARSER = MultipartParser()  # uploads: @blp.arguments(Schema, location="multipart")
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
     def __init__(self, *args, loaders: dict[str, Callable[[int], Any]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

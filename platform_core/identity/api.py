@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_babel import gettext as _
 
-from platform_core.api import ApiBlueprint, Id, Schema, SelectPage
+from platform_core.api import ApiBlueprint, Id, Schema, SelectPage, record_loader
 from platform_core.db import db
 from platform_core.errors import NotFound, ValidationFailed
 from platform_core.identity import services
@@ -16,20 +16,15 @@ from platform_core.identity.models import ApiToken, Employee, TokenKind, User
 from platform_core.rbac import Role
 from platform_core.registry import get_registry
 
-
-def _get_token(token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(_("No such token."))
-    return token
-
-
 blp = ApiBlueprint(
     "identity",
     __name__,
     url_prefix="/api/v1",
     description="Users, roles, PINs and API tokens",
-    loaders={"user_id": lambda user_id: services.get_tenant_user(db.session, user_id), "token_id": _get_token},
+    loaders={
+        "user_id": lambda user_id: services.get_tenant_user(db.session, user_id),
+        "token_id": record_loader(ApiToken, lambda: _("No such token.")),
+    },
 )
 
 _locale = ma.validate.OneOf(["en", "zh_CN"])

@@ -11,7 +11,6 @@ import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -19,10 +18,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest.fields import Upload
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict, FileStorage
+from werkzeug.datastructures import FileStorage
 
-from platform_core.api import MAX_ID, ApiBlueprint, Ref, Schema, SelectPage
+from platform_core.api import MAX_ID, ApiBlueprint, Ref, Schema, SelectPage, record_loader
 from platform_core.db import db
 from platform_core.errors import NotFound, ValidationFailed
 from platform_core.identity import services as identity
@@ -49,49 +47,22 @@ MANAGE = "admin.manage_master_data"
 MAX_WINDOW = dt.timedelta(days=366)
 
 
-class MultipartParser(FlaskParser):
-    """webargs with a ``multipart`` location: the form fields and the files of one upload, read together."""
-
-    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
-
-    def load_multipart(self, req, schema):
-        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
-
-
-class MasterDataBlueprint(ApiBlueprint):
-    ARGUMENTS_PARSER = MultipartParser()
-    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
-        **ApiBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-        "multipart": "multipart/form-data",
-    }
-
-
-def _loader(model: type, message: Callable[[], str]) -> Callable[[int], Any]:
-    def load(record_id: int):
-        record = db.session.get(model, record_id)
-        if record is None:
-            raise NotFound(message())
-        return record
-
-    return load
-
-
-blp = MasterDataBlueprint(
+blp = ApiBlueprint(
     "masterdata_api",
     __name__,
     url_prefix="/api/v1/masterdata",
     description="Master data: workshops, work centers, machines, products, units, calendars, reasons, employees",
     loaders={
-        "workshop_id": _loader(Workshop, lambda: _("No such workshop.")),
-        "work_center_id": _loader(WorkCenter, lambda: _("No such work center.")),
-        "machine_id": _loader(Machine, lambda: _("No such machine.")),
-        "unit_id": _loader(Unit, lambda: _("No such unit.")),
-        "product_family_id": _loader(ProductFamily, lambda: _("No such product family.")),
-        "product_id": _loader(Product, lambda: _("No such product.")),
-        "calendar_id": _loader(ShiftCalendar, lambda: _("No such calendar.")),
-        "exception_id": _loader(CalendarException, lambda: _("No such calendar exception.")),
-        "reason_id": _loader(ReasonCode, lambda: _("No such reason code.")),
-        "employee_id": _loader(Employee, lambda: _("No such employee.")),
+        "workshop_id": record_loader(Workshop, lambda: _("No such workshop.")),
+        "work_center_id": record_loader(WorkCenter, lambda: _("No such work center.")),
+        "machine_id": record_loader(Machine, lambda: _("No such machine.")),
+        "unit_id": record_loader(Unit, lambda: _("No such unit.")),
+        "product_family_id": record_loader(ProductFamily, lambda: _("No such product family.")),
+        "product_id": record_loader(Product, lambda: _("No such product.")),
+        "calendar_id": record_loader(ShiftCalendar, lambda: _("No such calendar.")),
+        "exception_id": record_loader(CalendarException, lambda: _("No such calendar exception.")),
+        "reason_id": record_loader(ReasonCode, lambda: _("No such reason code.")),
+        "employee_id": record_loader(Employee, lambda: _("No such employee.")),
     },
 )
 
