@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from apps.scheduling.api import blp as api_blueprint
 from apps.scheduling.blueprint import bp as web_blueprint
+from apps.scheduling.solver.cli import solve as solve_command
 from platform_core.rbac import Permission
 from platform_core.registry import AppManifest, NavEntry
 
@@ -21,4 +22,5 @@ manifest = AppManifest(
     ),
     nav=(NavEntry("scheduling.index", _l("Scheduling"), "scheduling.view", "📅"),),
     depends_on=("orders",),
+    commands=(solve_command,),  # mes solve FILE: the engine on benchmark or native JSON files
 )
