@@ -67,7 +67,7 @@ def create_app(overrides: dict | None = None) -> MesFlask:
     web.init_app(app)
     health.init_app(app)
 
-    from platform_core.cli import register_commands
+    from platform_core.commands import register_commands
 
     register_commands(app)
     return app

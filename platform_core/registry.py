@@ -13,14 +13,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, g, request
 
 from platform_core import rbac
-
-if TYPE_CHECKING:
-    from platform_core.api import Api, ApiBlueprint
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class AppManifest:
     description: Any = ""
     icon: str = "▣"
     web: Blueprint | None = None
-    api: ApiBlueprint | None = None
+    api: Blueprint | None = None  # an ApiBlueprint (flask-smorest)
     permissions: tuple[rbac.Permission, ...] = ()
     nav: tuple[NavEntry, ...] = ()
     subscriptions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
@@ -118,7 +115,7 @@ def load_manifests(module_names: list[str]) -> list[AppManifest]:
     return manifests
 
 
-def init_app(app: Flask, api: Api) -> Registry:
+def init_app(app: Flask, api) -> Registry:
     """Register every installed app's blueprints behind the per-tenant enablement guard."""
     registry = Registry(load_manifests(app.config["INSTALLED_APPS"]))
     app.extensions["mes.registry"] = registry

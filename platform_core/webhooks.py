@@ -18,16 +18,12 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from platform_core.db import SKIP_TENANT_FILTER, Base, TenantScoped, UTCDateTime, created_at, db, intpk, utcnow
-
-if TYPE_CHECKING:
-    from platform_core.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +94,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def queue_deliveries(session: Session, event: Event) -> int:
+def queue_deliveries(session: Session, event) -> int:
     """Create a pending delivery of ``event`` for each active webhook of its tenant that wants it."""
     hooks = [h for h in session.scalars(sa.select(Webhook).where(Webhook.active.is_(True))) if h.wants(event.name)]
     if not hooks:

@@ -166,7 +166,7 @@ def test_migrate_runs_mes_db_upgrade_once(monkeypatch):
     assert argv(migrate["command"]) == ["mes", "db", "upgrade"]
     assert str(migrate["restart"]) == "no"
 
-    from platform_core.cli import db_group
+    from platform_core.commands import db_group
 
     assert db_group.name == "db"
     assert "db" in mes_commands(monkeypatch)
