@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from platform_core.db import (
     SKIP_TENANT_FILTER,
@@ -38,6 +38,7 @@ from platform_core.db import (
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "mes.outbox"
+SAVEPOINT_MARKS_KEY = "mes.outbox_savepoints"  # savepoint -> how many events were pending when it began
 MAX_BACKOFF_SECONDS = 3600
 
 
@@ -213,8 +214,24 @@ def publish(session: Session, name: str, payload: dict[str, Any]) -> str:
     return event_id
 
 
+# SQLAlchemy also calls after_commit when a SAVEPOINT is released and after_rollback when one is rolled back.
+# Pending events belong to the real (outermost) transaction: a released savepoint keeps them waiting, a rolled
+# back savepoint forgets only the events published inside it (their outbox rows are gone with it).
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(SAVEPOINT_MARKS_KEY, {})[transaction] = len(session.info.get(PENDING_KEY, ()))
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # a savepoint released: its events wait for the real commit
+        session.info.get(SAVEPOINT_MARKS_KEY, {}).pop(savepoint, None)
+        return
+    session.info.pop(SAVEPOINT_MARKS_KEY, None)
     pending = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
@@ -226,9 +243,22 @@ def _deliver_after_commit(session: Session) -> None:
         log.exception("inline event delivery failed; the worker will retry")
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if not transaction.nested:
+        return
+    mark = session.info.get(SAVEPOINT_MARKS_KEY, {}).pop(transaction, None)
+    pending = session.info.get(PENDING_KEY)
+    if mark is not None and pending:
+        del pending[mark:]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_after_the_transaction(session: Session, transaction: SessionTransaction) -> None:
+    """Whatever is still pending when the real transaction ends (rolled back, closed) was never committed."""
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
+        session.info.pop(SAVEPOINT_MARKS_KEY, None)
 
 
 # --- delivery -------------------------------------------------------------------------------------------------

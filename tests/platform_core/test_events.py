@@ -128,3 +128,24 @@ def test_every_declared_event_is_documented():
         app, _, action = name.partition(".")
         assert app in {"orders", "equipment", "quality", "scheduling"} and action, name
         assert event_type.doc and event_type.payload, name
+
+
+def test_events_wait_for_the_real_commit_across_savepoints(live_app, tenant):
+    before, inside_kept, inside_dropped = (1000 + next(_ids) for _ in range(3))
+    with live_app.app_context(), db.unit_of_work(tenant.id) as session:
+        events.publish(session, "orders.operation_completed", _completed_payload(before))
+        with session.begin_nested():  # released: its event joins the outer transaction's
+            events.publish(session, "orders.operation_completed", _completed_payload(inside_kept))
+        with pytest.raises(RuntimeError), session.begin_nested():  # rolled back: its event is gone with it
+            events.publish(session, "orders.operation_completed", _completed_payload(inside_dropped))
+            raise RuntimeError("this part failed")
+        # nothing is delivered before the outer transaction commits
+        codes = [f"EV-{op}" for op in (before, inside_kept, inside_dropped)]
+        delivered = sa.select(sa.func.count()).where(probe_records.c.code.in_(codes))
+        assert session.scalar(delivered) == 0
+    assert [_trace(live_app, tenant.id, op) for op in (before, inside_kept, inside_dropped)] == [1, 1, 0]
+    with live_app.app_context(), db.unit_of_work(tenant.id) as session:
+        undelivered = session.scalar(
+            sa.select(sa.func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
+        )
+    assert undelivered == 0
