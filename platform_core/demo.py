@@ -1,6 +1,7 @@
 """The demo factory: 华达五金 (Huada Hardware), a small metal-parts shop, with a sign-in for every role.
 
-Later master data and app data hook in through ``SEEDERS`` so the demo grows with the product.
+Platform data comes from ``SEEDERS``; each installed app adds its own through its manifest's ``demo`` seeder,
+so the demo grows with the product. Needs an application context (the registry).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from platform_core.identity import services as identity
 from platform_core.masterdata.demo import seed_master_data
 from platform_core.masterdata.models import Workshop
 from platform_core.rbac import Role
+from platform_core.registry import get_registry
 from platform_core.tenants import services as tenants
 from platform_core.tenants.models import Tenant
 
@@ -43,7 +45,7 @@ DEMO_LOGINS = [
 
 WORKSHOPS = [("JG", "机加工车间", "Machining workshop"), ("ZP", "装配车间", "Assembly workshop")]
 
-SEEDERS: list[Callable[[Session, Tenant], None]] = [seed_master_data]  # master data first; apps append theirs
+SEEDERS: list[Callable[[Session, Tenant], None]] = [seed_master_data]  # platform data, before any app's
 
 
 def seed_demo(session: Session) -> Tenant:
@@ -75,4 +77,7 @@ def seed_demo(session: Session) -> Tenant:
         session.flush()
         for seeder in SEEDERS:
             seeder(session, tenant)
+        for manifest in get_registry():  # installed apps, dependencies first
+            if manifest.demo is not None:
+                manifest.demo(session, tenant)
     return tenant

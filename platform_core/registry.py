@@ -60,6 +60,10 @@ class AppManifest:
     depends_on: tuple[str, ...] = ()
     commands: tuple[Any, ...] = ()  # click commands added to ``mes``
     models: str | None = None  # module imported so that the app's tables join the shared metadata
+    # The app's own settings and their defaults (EQUIPMENT_...): merged into app.config unless already set, so
+    # MES_<NAME> environment variables override them like any platform setting (docs/operations.md lists them).
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    demo: Callable[..., None] | None = None  # demo(session, tenant): seeds the demo factory's data for this app
 
     @property
     def landing_endpoint(self) -> str:
@@ -120,6 +124,8 @@ def init_app(app: Flask, api) -> Registry:
     registry = Registry(load_manifests(app.config["INSTALLED_APPS"]))
     app.extensions["mes.registry"] = registry
     for manifest in registry:
+        for name, default in manifest.settings.items():
+            app.config.setdefault(name, default)
         if manifest.web is not None:
             app.register_blueprint(manifest.web, url_prefix=f"/{manifest.name}")
             registry.blueprint_apps[manifest.web.name] = manifest.name
