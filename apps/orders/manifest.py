@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 
 from apps.orders.api import blp as api_blueprint
 from apps.orders.blueprint import bp as web_blueprint
+from apps.orders.demo import seed_orders
+from apps.orders.events import on_lot_held, on_lot_released
 from platform_core.rbac import Permission
 from platform_core.registry import AppManifest, NavEntry
 
@@ -21,5 +23,8 @@ manifest = AppManifest(
         Permission("orders.supervise", _l("Approve over-quantity reports")),
     ),
     nav=(NavEntry("orders.index", _l("Orders"), "orders.view", "📋"),),
+    subscriptions={"quality.lot_held": on_lot_held, "quality.lot_released": on_lot_released},
+    demo=seed_orders,
+    models="apps.orders.models",
     depends_on=(),
 )

@@ -1,0 +1,1 @@
+"""Page views of the orders app; apps/orders/blueprint.py maps them to URLs."""
