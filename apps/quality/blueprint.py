@@ -1,13 +1,14 @@
-"""Quality pages."""
+"""Quality pages: the dashboard, the inspector's tablet flow, NCRs, control charts, traces, KPIs and plans.
 
-from flask import Blueprint, render_template
+Routes live in :mod:`apps.quality.pages`; path parameters have the same names as in the API
+(``inspection_task_id``, ``ncr_id`` ...), and every route loads its records through the tenant filter (404 for
+another factory's ids) before it reads a form.
+"""
 
-from platform_core.identity.auth import permission_required
+from __future__ import annotations
+
+from flask import Blueprint
 
 bp = Blueprint("quality", __name__, template_folder="templates")
 
-
-@bp.get("/")
-@permission_required("quality.view")
-def index():
-    return render_template("quality/index.html")
+from apps.quality.pages import board, charts, inspect, ncrs, plans, trace  # noqa: E402, F401 - routes register on bp

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
+from apps.quality import events
 from apps.quality.api import blp as api_blueprint
 from apps.quality.blueprint import bp as web_blueprint
+from apps.quality.demo import seed_quality
 from platform_core.rbac import Permission
 from platform_core.registry import AppManifest, NavEntry
 
@@ -21,5 +23,12 @@ manifest = AppManifest(
         Permission("quality.configure", _l("Configure inspection plans")),
     ),
     nav=(NavEntry("quality.index", _l("Quality"), "quality.view", "✔"),),
+    subscriptions={
+        "orders.order_released": events.on_order_released,
+        "orders.operation_started": events.on_operation_started,
+        "orders.operation_reported": events.on_operation_reported,
+    },
+    demo=seed_quality,
+    models="apps.quality.models",
     depends_on=("orders",),
 )

@@ -1,0 +1,88 @@
+"""Lot holds: an NCR holds a lot, quality releases it; the orders app hears both and refuses reports meanwhile.
+
+Published events (``platform_core.events``): ``quality.lot_held`` {lot, ncr_id, reason} and
+``quality.lot_released`` {lot, ncr_id}, with the lot's code as the orders app's reports name it. The orders
+app keeps one hold per (lot, NCR), so a lot held by two NCRs stays held until both release it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session, selectinload
+
+from apps.quality.models import Lot, LotHold, Nonconformance
+from platform_core import events
+from platform_core.db import utcnow
+from platform_core.errors import InvalidTransition
+
+MAX_REASON = 300
+
+
+def hold(session: Session, lot: Lot, ncr: Nonconformance, *, reason: str, by: str) -> LotHold:
+    """Hold ``lot`` under ``ncr`` (again, if it was released before) and announce it."""
+    record = session.scalar(sa.select(LotHold).where(LotHold.lot_id == lot.id, LotHold.ncr_id == ncr.id))
+    if record is not None and record.active:
+        return record
+    now = utcnow()
+    reason = reason[:MAX_REASON]
+    if record is None:
+        record = LotHold(lot=lot, ncr=ncr, reason=reason, held_by=by, held_at=now)
+        session.add(record)
+    else:
+        record.reason, record.held_by, record.held_at = reason, by, now
+        record.released_at = record.released_by = record.release_note = None
+    session.flush()
+    events.publish(
+        session,
+        "quality.lot_held",
+        {"lot": lot.code, "ncr_id": ncr.id, "reason": reason, "ncr_number": ncr.number, "held_at": now.isoformat()},
+    )
+    return record
+
+
+def release(session: Session, record: LotHold, *, by: str, note: str | None = None) -> LotHold:
+    """Release a hold and announce it; reports on the lot are allowed again unless another NCR holds it."""
+    if not record.active:
+        raise InvalidTransition(
+            _("Lot %(lot)s is not held by this NCR.", lot=record.lot.code), current_state="released"
+        )
+    record.released_at, record.released_by, record.release_note = utcnow(), by, note
+    session.flush()
+    events.publish(
+        session,
+        "quality.lot_released",
+        {
+            "lot": record.lot.code,
+            "ncr_id": record.ncr_id,
+            "ncr_number": record.ncr.number,
+            "released_at": record.released_at.isoformat(),
+        },
+    )
+    return record
+
+
+def release_all(session: Session, ncr: Nonconformance, *, by: str, note: str) -> int:
+    """Release every hold an NCR still has (when it is closed or cancelled)."""
+    active = [h for h in ncr.holds if h.active]
+    for record in active:
+        release(session, record, by=by, note=note)
+    return len(active)
+
+
+def active_holds() -> sa.Select:
+    return (
+        sa.select(LotHold)
+        .where(LotHold.released_at.is_(None))
+        .options(selectinload(LotHold.lot), selectinload(LotHold.ncr))
+        .order_by(LotHold.held_at.desc())
+    )
+
+
+def holds_of(session: Session, lot: Lot) -> list[LotHold]:
+    return list(session.scalars(sa.select(LotHold).where(LotHold.lot_id == lot.id).order_by(LotHold.held_at.desc())))
+
+
+def is_held(session: Session, lot: Lot) -> bool:
+    statement = sa.select(LotHold.id).where(LotHold.lot_id == lot.id, LotHold.released_at.is_(None)).limit(1)
+    return session.scalar(statement) is not None

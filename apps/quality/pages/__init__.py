@@ -1,0 +1,1 @@
+"""Page views of the quality app, one module per area."""
