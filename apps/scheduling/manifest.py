@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 
+from apps.scheduling import actuals, repair, solving
 from apps.scheduling.api import blp as api_blueprint
 from apps.scheduling.blueprint import bp as web_blueprint
-from apps.scheduling.solver.cli import solve as solve_command
 from platform_core.rbac import Permission
-from platform_core.registry import AppManifest, NavEntry
+from platform_core.registry import AppManifest, JobSpec, NavEntry
 
 manifest = AppManifest(
     name="scheduling",
@@ -21,6 +21,17 @@ manifest = AppManifest(
         Permission("scheduling.publish", _l("Publish schedules")),
     ),
     nav=(NavEntry("scheduling.index", _l("Scheduling"), "scheduling.view", "📅"),),
+    subscriptions={
+        "equipment.machine_down": repair.on_machine_down,
+        "equipment.machine_up": repair.on_machine_up,
+        "equipment.maintenance_planned": repair.on_maintenance_planned,
+        "orders.order_released": repair.on_order_released,
+        "orders.operation_started": actuals.on_operation_started,
+        "orders.operation_paused": actuals.on_operation_paused,
+        "orders.operation_completed": actuals.on_operation_completed,
+    },
+    queue_handlers={"scheduling.solve": solving.solve_run},
+    jobs=(JobSpec("scheduling.slippage", repair.scan_slippage, seconds=300),),
+    models="apps.scheduling.models",
     depends_on=("orders",),
-    commands=(solve_command,),  # mes solve FILE: the engine on benchmark or native JSON files
 )
