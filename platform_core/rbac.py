@@ -73,6 +73,7 @@ MATRIX: dict[Role, tuple[str, ...]] = {
         "quality.view",
         "quality.inspect",
         "quality.disposition",
+        "quality.configure",  # in a small factory the inspector also keeps the plans and control limits
         "admin.view_master_data",
     ),
     Role.MAINTENANCE_TECHNICIAN: (

@@ -26,14 +26,6 @@ DOCKERFILE = ROOT / "Dockerfile"
 WSGI_MODULE, WSGI_ATTRIBUTE = "platform_core.wsgi", "app"
 WSGI_TARGET = f"{WSGI_MODULE}:{WSGI_ATTRIBUTE}"
 APP_SERVICES = ("migrate", "web", "worker")  # the services running the application image
-WORKER_PLACEHOLDER = [
-    "sh",
-    "-c",
-    "echo 'background worker arrives with the platform worker release'; exec sleep infinity",
-]
-# MES_* variables set in docker-compose.yml that something other than platform_core.config reads. Keep it empty:
-# a variable belongs in the Compose file once its setting exists in DefaultConfig.
-CONSUMED_ELSEWHERE: frozenset[str] = frozenset()
 
 
 def load_yaml(path: Path):
@@ -173,12 +165,17 @@ def test_migrate_runs_mes_db_upgrade_once(monkeypatch):
     assert "upgrade" in db_group.commands
 
 
-def test_worker_runs_mes_worker_once_it_exists(monkeypatch):
-    command = argv(service("worker")["command"])
-    if "worker" in mes_commands(monkeypatch):
-        assert command == ["mes", "worker"], "`mes worker` exists now: replace the placeholder in docker-compose.yml"
-    else:
-        assert command == WORKER_PLACEHOLDER
+def test_worker_runs_mes_worker(monkeypatch):
+    assert "worker" in mes_commands(monkeypatch)
+    assert argv(service("worker")["command"]) == ["mes", "worker"]
+
+
+def test_worker_subscribes_to_the_stack_broker_once_it_is_healthy():
+    worker = service("worker")
+    env = environment(worker)
+    assert env["MES_EQUIPMENT_MQTT_ENABLED"] == "true"
+    assert env["MES_EQUIPMENT_MQTT_HOST"] == "mqtt"
+    assert depends_on(worker)["mqtt"] == "service_healthy"
 
 
 def test_app_services_share_one_image_built_from_the_dockerfile():
@@ -221,11 +218,14 @@ def test_mosquitto_config_listens_on_1883_with_persistence():
 
 def test_every_mes_variable_is_a_real_setting():
     from platform_core.config import DefaultConfig
+    from platform_core.registry import load_manifests
 
+    settings = {name for name in vars(DefaultConfig) if name.isupper()}
+    settings |= {name for manifest in load_manifests(DefaultConfig.INSTALLED_APPS) for name in manifest.settings}
     for name, definition in compose()["services"].items():
         for key in environment(definition):
-            if key.startswith("MES_") and key not in CONSUMED_ELSEWHERE:
-                assert hasattr(DefaultConfig, key.removeprefix("MES_")), f"{name}: {key} is not a setting"
+            if key.startswith("MES_"):
+                assert key.removeprefix("MES_") in settings, f"{name}: {key} is not a setting"
 
 
 def test_app_services_run_in_production_with_a_required_secret_and_postgresql():

@@ -144,3 +144,41 @@ def _watch_page(request) -> Iterator[None]:
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     if problems:
         pytest.fail("the browser saw problems:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def scheduling_worker(live_server, tmp_path_factory) -> Iterator[None]:
+    """A background worker for the live server's queued schedule solves, as ``mes worker`` runs them.
+
+    It runs its own application on the live server's database (the file ``live_server`` created), in a thread that
+    claims ``scheduling.solve`` jobs and runs them until the session ends.
+    """
+    import time
+
+    from platform_core import jobs
+    from platform_core.app import create_app
+
+    # live_server's tmp_path_factory.mktemp("e2e"): pytest points "e2ecurrent" at the newest such folder
+    database = (tmp_path_factory.getbasetemp() / "e2ecurrent" / "e2e.db").resolve(strict=True)
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{database}", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "LOG_LEVEL": "WARNING"}
+    )
+    stop = threading.Event()
+
+    def work() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                claimed = jobs.claim("e2e-worker", {"scheduling.solve"})
+                if claimed is None:
+                    time.sleep(0.3)
+                    continue
+                jobs.run(app, claimed, "e2e-worker")
+
+    thread = threading.Thread(target=work, name="e2e-scheduling-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        app.extensions["mes.engine"].dispose()

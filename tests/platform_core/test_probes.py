@@ -56,6 +56,10 @@ class World:
                 "app_name": "orders",
                 **self._master_data(session, tenant, workshop),
             }
+            self.ids[tenant.id].update(self._orders(session, tenant, self.ids[tenant.id]))
+            self.ids[tenant.id].update(self._equipment(session, tenant, self.ids[tenant.id]))
+            self.ids[tenant.id].update(self._quality(session, tenant, self.ids[tenant.id]))
+            self.ids[tenant.id].update(self._scheduling(session, tenant, self.ids[tenant.id]))
 
     @staticmethod
     def _master_data(session, tenant, workshop) -> dict[str, int]:
@@ -99,6 +103,175 @@ class World:
             "reason_id": reason.id,
             "employee_id": employee.id,
         }
+
+    @staticmethod
+    def _orders(session, tenant, ids: dict) -> dict[str, int]:
+        """A released work order of the orders app, with a routing, an operation and a work report."""
+        from apps.orders import routings, work_orders
+        from apps.orders.models import WorkReport
+        from platform_core.masterdata import models as md
+
+        with tenant_context(session, tenant.id):
+            product, center = (
+                session.get(md.Product, ids["product_id"]),
+                session.get(md.WorkCenter, ids["work_center_id"]),
+            )
+            routing = routings.create_routing(
+                session, product=product, steps=[{"sequence": 10, "name": "车削", "work_center": center}]
+            )
+            routings.activate_routing(session, routing)
+            order = work_orders.create_order(session, product=product, quantity=5, number="WO-1")
+            work_orders.release_order(session, order)
+            operation = order.operations[0]
+            report = WorkReport(operation=operation, order=order, good=1, reported_at=order.released_at)
+            session.add(report)
+            session.flush()
+        return {"routing_id": routing.id, "order_id": order.id, "operation_id": operation.id, "report_id": report.id}
+
+    @staticmethod
+    def _equipment(session, tenant, ids: dict) -> dict[str, int]:
+        """A metric, a gateway, a down interval, an alarm rule with its alarm, a plan and a maintenance order."""
+        import datetime as dt
+
+        from apps.equipment import configuration, maintenance
+        from apps.equipment.models import Alarm, MaintenanceKind, PlanTrigger, RuleKind, State, StateInterval
+        from platform_core.db import utcnow
+        from platform_core.masterdata import models as md
+
+        with tenant_context(session, tenant.id):
+            machine = session.get(md.Machine, ids["machine_id"])
+            metric = configuration.create_metric(session, code="temperature", name="温度")
+            gateway, _secret = configuration.create_gateway(session, "edge", None)
+            down = StateInterval(
+                machine_id=machine.id,
+                state=State.DOWN,
+                started_at=utcnow() - dt.timedelta(minutes=5),
+                source="operator",
+            )
+            session.add(down)
+            rule = configuration.create_rule(
+                session, code="HI", name="高温", kind=RuleKind.HIGH, machine=machine, metric=metric, threshold=1
+            )
+            alarm = Alarm(
+                rule_id=rule.id, machine_id=machine.id, severity=rule.severity, message="x", raised_at=utcnow()
+            )
+            session.add(alarm)
+            plan = configuration.create_plan(
+                session, code="PM", name="保养", machine=machine, trigger=PlanTrigger.CALENDAR, interval=30
+            )
+            order = maintenance.create_order(session, machine, kind=MaintenanceKind.CORRECTIVE, title="修")
+            session.flush()
+        return {
+            "metric_id": metric.id,
+            "gateway_id": gateway.id,
+            "machine_state_id": down.id,
+            "alarm_rule_id": rule.id,
+            "alarm_id": alarm.id,
+            "maintenance_plan_id": plan.id,
+            "maintenance_order_id": order.id,
+        }
+
+    @staticmethod
+    def _quality(session, tenant, ids: dict) -> dict[str, int]:
+        """An active inspection plan with a charted characteristic, a task, an inspection with a photo and an
+        alarm, an NCR with an action, a lot, and quality's copy of the orders app's work order."""
+        from apps.quality import models as q
+        from apps.quality.spc.charts import ChartType
+        from platform_core.db import utcnow
+        from platform_core.masterdata import models as md
+
+        now = utcnow()
+        with tenant_context(session, tenant.id):
+            product = session.get(md.Product, ids["product_id"])
+            plan = q.InspectionPlan(code="QP1", name="检验计划", product=product, status=q.PlanStatus.ACTIVE)
+            chart = q.ControlChart(
+                plan_code="QP1", characteristic_code="OD", product=product, name="外径", chart_type=ChartType.IMR
+            )
+            characteristic = q.Characteristic(
+                plan=plan, code="OD", name="外径", kind=q.CharacteristicKind.VARIABLE, usl=1.0, chart=chart
+            )
+            lot = q.Lot(code="L1", product=product)
+            copy = q.ProductionOrder(
+                order_id=ids["order_id"], number="WO-1", product_code=product.code, product=product
+            )
+            task = q.InspectionTask(number="QT-1", plan=plan, trigger="manual", product=product, lot=lot, due_at=now)
+            inspection = q.Inspection(
+                number="QI-1",
+                plan=plan,
+                status=q.InspectionStatus.PASSED,
+                product_id=product.id,
+                lot=lot,
+                inspector_name="x",
+                inspected_at=now,
+            )
+            result = q.InspectionResult(
+                inspection=inspection, characteristic=characteristic, inspected_at=now, values=[0.5], passed=True
+            )
+            ncr = q.Nonconformance(number="NCR-1", source=q.NcrSource.MANUAL, title="x", raised_by="x", lot=lot)
+            action = q.NcrAction(ncr=ncr, step=q.ActionStep.CAUSE, description="x")
+            session.add_all([plan, chart, characteristic, lot, copy, task, inspection, result, ncr, action])
+            session.flush()
+            result.chart_id = chart.id
+            photo = q.Attachment(
+                inspection_id=inspection.id,
+                filename="p.png",
+                content_type="image/png",
+                size=4,
+                sha256="0" * 64,
+                data=b"\x89PNG",
+                uploaded_by="x",
+            )
+            alarm = q.QualityAlarm(
+                chart_id=chart.id,
+                characteristic_id=characteristic.id,
+                rule=1,
+                first_result_id=result.id,
+                last_result_id=result.id,
+                point_at=now,
+            )
+            session.add_all([photo, alarm])
+            session.flush()
+        return {
+            "inspection_plan_id": plan.id,
+            "inspection_task_id": task.id,
+            "inspection_id": inspection.id,
+            "quality_photo_id": photo.id,
+            "control_chart_id": chart.id,
+            "spc_alarm_id": alarm.id,
+            "ncr_id": ncr.id,
+            "ncr_action_id": action.id,
+            "quality_lot_id": lot.id,
+        }
+
+    @staticmethod
+    def _scheduling(session, tenant, ids: dict) -> dict[str, int]:
+        """A solved schedule version with one slot, and a changeover time between two families."""
+        from apps.scheduling.models import Run, RunStatus, SetupTime, Slot
+        from platform_core.db import utcnow
+        from platform_core.masterdata import models as md
+
+        with tenant_context(session, tenant.id):
+            now = utcnow()
+            run = Run(number=1, status=RunStatus.DRAFT, horizon_start=now, origin=now, kpis={}, problems=[])
+            run.instance = {"jobs": [], "machines": [], "now": 0}
+            slot = Slot(
+                run=run,
+                operation_id=ids["operation_id"],
+                order_id=ids["order_id"],
+                order_number="WO-1",
+                product_code="P1",
+                op_sequence=10,
+                op_name="车削",
+                quantity=5,
+                machine_id=ids["machine_id"],
+                start=now,
+                end=now,
+            )
+            family = session.get(md.ProductFamily, ids["product_family_id"])
+            setup_time = SetupTime(from_family=family, to_family=family, minutes=5)
+            session.add_all([run, slot, setup_time])
+            session.flush()
+        return {"run_id": run.id, "slot_id": slot.id, "setup_time_id": setup_time.id}
 
     def path_for(self, path: str, tenant_id: int) -> str:
         ids = self.ids[tenant_id]
@@ -163,6 +336,92 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
             "user_id": b["user_id"],
         },
         **master_data,
+        **_orders_bodies(b),
+        **_equipment_bodies(b),
+        **_quality_bodies(b),
+        **_scheduling_bodies(b),
+    }
+
+
+def _quality_bodies(b: dict[str, int]) -> dict[tuple[str, str], dict]:
+    base = "/api/v1/quality"
+    production = {"order_id": b["order_id"], "machine_id": b["machine_id"], "operator_id": b["employee_id"]}
+    return {
+        ("post", f"{base}/plans"): {"code": "X", "name": "x", "product_id": b["product_id"]},
+        ("patch", f"{base}/plans/{{inspection_plan_id}}"): {"product_id": b["product_id"]},
+        ("post", f"{base}/tasks"): {
+            "plan_id": b["inspection_plan_id"],
+            "work_center_id": b["work_center_id"],
+            **production,
+        },
+        ("post", f"{base}/inspections"): {
+            "plan_id": b["inspection_plan_id"],
+            "task_id": b["inspection_task_id"],
+            "operation_id": b["operation_id"],
+            "results": [{"characteristic_id": 1, "values": [0.5]}],
+            **production,
+        },
+        ("post", f"{base}/ncrs"): {
+            "product_id": b["product_id"],
+            "inspection_id": b["inspection_id"],
+            "operation_id": b["operation_id"],
+            **production,
+        },
+        ("post", f"{base}/ncrs/{{ncr_id}}/actions"): {"step": "cause", "description": "x", "owner_id": b["user_id"]},
+    }
+
+
+def _equipment_bodies(b: dict[str, int]) -> dict[tuple[str, str], dict]:
+    base = "/api/v1/equipment"
+    return {
+        ("post", f"{base}/machines/{{machine_id}}/down"): {"reason_id": b["reason_id"]},
+        ("post", f"{base}/machine-states/{{machine_state_id}}/classify"): {"reason_id": b["reason_id"]},
+        ("put", f"{base}/machines/{{machine_id}}/config"): {
+            "run_metric_id": b["metric_id"],
+            "count_metric_id": b["metric_id"],
+        },
+        ("post", f"{base}/alarm-rules"): {
+            "code": "X",
+            "name": "x",
+            "kind": "high",
+            "machine_id": b["machine_id"],
+            "metric_id": b["metric_id"],
+            "threshold": 1,
+        },
+        ("post", f"{base}/maintenance-plans"): {
+            "code": "X",
+            "name": "x",
+            "machine_id": b["machine_id"],
+            "trigger": "calendar",
+            "interval": 30,
+        },
+        ("post", f"{base}/maintenance-orders"): {"machine_id": b["machine_id"], "title": "x"},
+    }
+
+
+def _orders_bodies(b: dict[str, int]) -> dict[tuple[str, str], dict]:
+    base = "/api/v1/orders"
+    order = {"product_id": b["product_id"], "routing_id": b["routing_id"], "quantity": 1}
+    operation = f"{base}/operations/{{operation_id}}"
+    return {
+        ("post", f"{base}/routings"): {
+            "product_id": b["product_id"],
+            "steps": [{"sequence": 10, "name": "x", "work_center_id": b["work_center_id"]}],
+        },
+        ("post", f"{base}/work-orders"): order,
+        ("patch", f"{base}/work-orders/{{order_id}}"): order,
+        ("post", f"{operation}/start"): {"machine_id": b["machine_id"], "employee_id": b["employee_id"]},
+        ("post", f"{operation}/pause"): {"reason_id": b["reason_id"], "employee_id": b["employee_id"]},
+        ("post", f"{operation}/resume"): {"employee_id": b["employee_id"]},
+        ("post", f"{operation}/complete"): {"employee_id": b["employee_id"]},
+        ("post", f"{operation}/leave"): {"employee_id": b["employee_id"]},
+        ("post", f"{operation}/report"): {
+            "good": 1,
+            "scrap": 1,
+            "scrap_reason_id": b["reason_id"],
+            "rework_reason_id": b["reason_id"],
+            "employee_id": b["employee_id"],
+        },
     }
 
 
@@ -233,3 +492,19 @@ def test_anonymous_callers_get_401(app, client, make, db_session):
         url = world.path_for(path, world.a.id)
         response = client.open(url, method=method.upper(), json={})
         assert response.status_code == 401, f"{method.upper()} {url}: {response.status_code}"
+
+
+def _scheduling_bodies(b: dict[str, int]) -> dict[tuple[str, str], dict]:
+    base = "/api/v1/scheduling"
+    return {
+        ("post", f"{base}/runs"): {"order_ids": [b["order_id"]]},
+        ("post", f"{base}/setup-times"): {
+            "from_family_id": b["product_family_id"],
+            "to_family_id": b["product_family_id"],
+            "minutes": 10,
+        },
+        ("post", f"{base}/runs/{{run_id}}/slots/{{slot_id}}/move"): {
+            "machine_id": b["machine_id"],
+            "start": "2030-01-01T08:00:00+08:00",
+        },
+    }
