@@ -32,6 +32,7 @@ from platform_core.db import (
     UTCDateTime,
     current_actor,
     db,
+    set_tenant,
     utcnow,
 )
 
@@ -288,7 +289,6 @@ def deliver(event_ids: Iterable[str]) -> None:
 def deliver_one(event_id: str) -> bool:
     """Run every subscriber that has not handled the event yet and queue its webhooks; True when done."""
     from platform_core.tenants.models import TenantApp
-    from platform_core.webhooks import queue_deliveries
 
     with db.unit_of_work() as session:
         row = session.scalar(
@@ -298,10 +298,13 @@ def deliver_one(event_id: str) -> bool:
             return True
         event = Event(row.id, row.name, row.tenant_id, row.payload, row.occurred_at, row.actor)
         enabled = set(session.scalars(sa.select(TenantApp.app).where(TenantApp.tenant_id == row.tenant_id)))
+        handlers = [(name, handler) for app, name, handler in subscribers(event.name) if app in enabled]
+        if not handlers:  # nobody to run: settle it in this same transaction
+            set_tenant(session, event.tenant_id)
+            _settle(session, row, event, errors=[])
+            return True
     errors = []
-    for app_name, subscriber, handler in subscribers(event.name):
-        if app_name not in enabled:
-            continue
+    for subscriber, handler in handlers:
         try:
             with db.unit_of_work(event.tenant_id, actor=Actor(f"event:{event.name}")) as session:
                 done = sa.select(EventReceipt.id).where(
@@ -315,16 +318,22 @@ def deliver_one(event_id: str) -> bool:
             log.exception("subscriber %s failed on event %s", subscriber, event.id)
             errors.append(f"{subscriber}: {type(exc).__name__}: {exc}")
     with db.unit_of_work(event.tenant_id) as session:
-        queue_deliveries(session, event)
-        row = session.get(OutboxEvent, event.id)
-        row.attempts += 1
-        if errors:
-            row.last_error = "\n".join(errors)[:4000]
-            row.next_attempt_at = utcnow() + _backoff(row.attempts)
-        else:
-            row.dispatched_at = utcnow()
-            row.last_error = None
+        _settle(session, session.get(OutboxEvent, event.id), event, errors)
     return not errors
+
+
+def _settle(session: Session, row: OutboxEvent, event: Event, errors: list[str]) -> None:
+    """Queue the event's webhooks and record the attempt: dispatched, or retried later with back-off."""
+    from platform_core.webhooks import queue_deliveries
+
+    queue_deliveries(session, event)
+    row.attempts += 1
+    if errors:
+        row.last_error = "\n".join(errors)[:4000]
+        row.next_attempt_at = utcnow() + _backoff(row.attempts)
+    else:
+        row.dispatched_at = utcnow()
+        row.last_error = None
 
 
 def sweep(limit: int = 200, min_age_seconds: int = 5) -> int:

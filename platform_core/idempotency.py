@@ -18,7 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Response, current_app, make_response, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from platform_core.db import Base, TenantScoped, created_at, current_tenant_id, db, intpk, utcnow
@@ -26,6 +26,7 @@ from platform_core.errors import Conflict, ValidationFailed
 
 HEADER = "Idempotency-Key"
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class IdempotencyKey(TenantScoped, Base):
@@ -61,6 +62,22 @@ def _existing(key: str) -> IdempotencyKey | None:
     return db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.key == key))
 
 
+def _claim(key: str, fingerprint: str) -> int | None:
+    """Claim ``key`` for this request: its row id, or None when the key is already taken.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING``: the first request pays no extra read, and a concurrent twin waits
+    on the unique index until the first commits (then finds its row) or rolls back (then claims it itself).
+    """
+    session = db.session
+    insert = _INSERTS[session.get_bind().dialect.name](IdempotencyKey)
+    statement = (
+        insert.values(tenant_id=current_tenant_id(session), key=key, fingerprint=fingerprint, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+        .returning(IdempotencyKey.id)
+    )
+    return session.execute(statement).scalar()
+
+
 def idempotent(required: bool = True) -> Callable:
     """Decorate a tenant-scoped POST view so that retries with the same key are answered exactly once."""
 
@@ -83,18 +100,9 @@ def idempotent(required: bool = True) -> Callable:
             if current_tenant_id(db.session) is None:
                 raise Conflict(_("Idempotency keys apply to a factory's requests only."))
             fingerprint = _fingerprint()
-            done = _existing(key)
-            if done is None:
-                claim = IdempotencyKey(key=key, fingerprint=fingerprint)
-                db.session.add(claim)
-                try:
-                    db.session.flush()  # claims the key; a concurrent twin waits here until we commit
-                except IntegrityError:
-                    db.session.rollback()
-                    done = _existing(key)
-                    if done is None:
-                        raise
-            if done is not None:
+            claim_id = _claim(key, fingerprint)
+            if claim_id is None:
+                done = _existing(key)
                 if done.fingerprint != fingerprint:
                     raise Conflict(
                         _("This Idempotency-Key was already used for a different request."),
@@ -102,9 +110,9 @@ def idempotent(required: bool = True) -> Callable:
                     )
                 return _replay(done)
             response = make_response(view(*args, **kwargs))
-            claim.status_code = response.status_code
-            claim.content_type = response.content_type
-            claim.body = response.get_data(as_text=True)
+            answer = {"status_code": response.status_code, "content_type": response.content_type}
+            answer["body"] = response.get_data(as_text=True)
+            db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == claim_id).values(**answer))
             return response
 
         wrapper.idempotent = True

@@ -108,7 +108,7 @@ def _principal_from_token(header: str) -> Principal:
     token = services.find_token(db.session, secret.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         abort(401, _("The API token is missing, unknown, expired or revoked."))
-    tenant = db.session.get(Tenant, token.tenant_id)
+    tenant = token.tenant
     if tenant is None or tenant.status is not TenantStatus.ACTIVE:
         abort(401, _("This factory's access is suspended."), code="tenant_suspended")
     set_tenant(db.session, tenant.id)

@@ -104,6 +104,7 @@ class ApiToken(TenantScoped, Base):
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    tenant: Mapped[Tenant] = relationship(viewonly=True)  # loaded with the token when a request authenticates
 
     @property
     def is_revoked(self) -> bool:

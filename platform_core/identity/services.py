@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from platform_core.db import SKIP_TENANT_FILTER, utcnow
@@ -295,9 +295,14 @@ def find_token(session: Session, secret: str) -> ApiToken | None:
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(secret) > 200:
         return None
-    token = session.scalar(
-        sa.select(ApiToken).where(ApiToken.prefix == parts[1]).execution_options(**{SKIP_TENANT_FILTER: True})
+    # One round trip for what every API call needs next: the token, its user, its tenant and the tenant's apps.
+    statement = (
+        sa.select(ApiToken)
+        .where(ApiToken.prefix == parts[1])
+        .options(joinedload(ApiToken.user), joinedload(ApiToken.tenant).joinedload(Tenant.apps))
+        .execution_options(**{SKIP_TENANT_FILTER: True})
     )
+    token = session.scalars(statement).unique().one_or_none()
     if token is None or not hmac.compare_digest(token.secret_hash, _token_digest(secret)):
         return None
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= utcnow()):
