@@ -478,7 +478,7 @@ class PlanItem(MethodView):
 
 
 def _order_view(order: MaintenanceOrder) -> MaintenanceOrder:
-    order.overdue = maintenance.is_overdue(order)
+    order.overdue = maintenance.is_overdue(db.session, order)
     return order
 
 

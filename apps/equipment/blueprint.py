@@ -45,6 +45,7 @@ from platform_core.db import db, utcnow
 from platform_core.errors import DomainError, abort
 from platform_core.identity.auth import current_principal, permission_required
 from platform_core.masterdata.models import Machine, ReasonCode, ReasonKind, WorkCenter
+from platform_core.web.redirects import local_path
 
 bp = Blueprint("equipment", __name__, template_folder="templates")
 
@@ -251,7 +252,8 @@ def down_page(machine_id: int):
 
 
 def _back_to(machine: Machine):
-    return redirect(request.form.get("next") or url_for("equipment.machine_page", machine_id=machine.id))
+    fallback = url_for("equipment.machine_page", machine_id=machine.id)
+    return redirect(local_path(request.form.get("next")) or fallback)
 
 
 @bp.post("/machines/<int:machine_id>/down")
@@ -300,7 +302,7 @@ def _alarm_action(alarm_id: int, action) -> object:
         action(db.session, alarm)
     except DomainError as error:
         flash(error.message, "error")
-    return redirect(request.form.get("next") or url_for("equipment.alarms_page"))
+    return redirect(local_path(request.form.get("next")) or url_for("equipment.alarms_page"))
 
 
 @bp.post("/alarms/<int:alarm_id>/acknowledge")
@@ -395,7 +397,14 @@ def oee_page():
         "steps": [{"label": str(labels.LOSSES[k]), "minutes": round(v / 60, 1)} for k, v in losses.items()],
     }
     return render_template(
-        "equipment/oee.html", days=days, by=by, rows=rows, overall=overall, trend=trend, waterfall=waterfall
+        "equipment/oee.html",
+        days=days,
+        by=by,
+        rows=rows,
+        overall=overall,
+        trend=trend,
+        waterfall=waterfall,
+        unrated=[m.code for m in machines if not m.ideal_cycle_time_s],
     )
 
 
@@ -426,7 +435,7 @@ def maintenance_page():
         open_orders=open_orders,
         closed=closed,
         plans=plans,
-        overdue={o.id for o in open_orders if maintenance.is_overdue(o)},
+        overdue={o.id for o in open_orders if maintenance.is_overdue(db.session, o)},
         machines=board.machines_of(db.session),
     )
 
@@ -447,7 +456,8 @@ def new_order():
 @permission_required(VIEW)
 def order_page(maintenance_order_id: int):
     order = _get(MaintenanceOrder, maintenance_order_id)
-    return render_template("equipment/order.html", order=order, overdue=maintenance.is_overdue(order))
+    overdue = maintenance.is_overdue(db.session, order)
+    return render_template("equipment/order.html", order=order, overdue=overdue)
 
 
 def _order_step(maintenance_order_id: int, step):

@@ -32,6 +32,7 @@ from apps.equipment.models import (
     State,
     StateInterval,
 )
+from apps.equipment.simulator import HEALTHY_VIBRATION, HOURLY_WANDER, wear
 from platform_core.db import Actor, set_actor, utcnow
 from platform_core.masterdata.calendar import working_intervals
 from platform_core.masterdata.models import Machine, ReasonCode, ReasonKind
@@ -41,6 +42,7 @@ MONITORED = ("CNC-01", "CNC-02", "CNC-03", "CNC-04", "CNC-05", "CNC-06")
 DEGRADING = "CNC-03"
 HISTORY_DAYS = 8  # a week of OEE, whatever weekday the demo starts on
 SENSOR_DAYS = 16
+WORN_DAYS = 10  # CNC-03's spindle bearing started wearing this long before the demo
 VIBRATION_LIMIT = 7.1  # mm/s, ISO 10816-3 "not acceptable" for medium machines
 METRICS = [
     ("spindle_speed", "主轴转速", "Spindle speed", "rpm", MetricKind.GAUGE),
@@ -205,9 +207,7 @@ def _sensors(session: Session, rng: random.Random, machines: dict, metrics: dict
         for hours_back in range(SENSOR_DAYS * 24, 0, -1):
             bucket = end_hour - dt.timedelta(hours=hours_back)
             age_days = hours_back / 24
-            vibration = 1.8 + rng.gauss(0, 0.12)
-            if code == DEGRADING:
-                vibration += _wear(age_days)
+            vibration = vibration_average(rng, age_days, code == DEGRADING)
             temperature = 38 + 6 * math.sin(bucket.hour / 24 * 2 * math.pi) + rng.gauss(0, 0.6)
             values = {"vibration": vibration, "spindle_temp": temperature}
             if age_days <= HISTORY_DAYS:
@@ -238,12 +238,11 @@ def _sensors(session: Session, rng: random.Random, machines: dict, metrics: dict
     session.execute(sa.insert(RollupHour), rows)
 
 
-def _wear(age_days: float) -> float:
-    """CNC-03's bearing: fine until ten days ago, then vibration rising faster and faster."""
-    worn_for = 10 - age_days
-    if worn_for <= 0:
-        return 0.0
-    return 3.0 * (math.exp(worn_for / 10 * 1.6) - 1) / (math.exp(1.6) - 1)
+def vibration_average(rng: random.Random, days_ago: float, wearing: bool) -> float:
+    """An hourly average of spindle vibration ``days_ago`` before the demo: healthy, or on CNC-03 the wear curve
+    that ``mes simulate-gateway`` continues."""
+    healthy = HEALTHY_VIBRATION + rng.gauss(0, HOURLY_WANDER)
+    return healthy + wear(WORN_DAYS - days_ago) if wearing else healthy
 
 
 # --- alarms ---------------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Subscribers to the orders app's events (declared in the manifest): counts, set-up and running states.
 
-The equipment app never imports the orders app; it reads the event payloads. Operations carry an optional
-``phase`` (``"setup"`` or ``"production"``) in ``orders.operation_started``: a set-up puts the machine in the
-setup state until production starts (a later start in production, or the first quantities reported).
-Redeliveries are harmless: the platform runs each subscriber once per event, and counts are unique per event.
+The equipment app never imports the orders app; it reads the event payloads. An operation starts in set-up when
+``orders.operation_started`` says so: its ``phase`` is ``"setup"``, or, without a phase, it carries the
+operation's planned ``setup_minutes`` (more than 0) and no quantities have been reported on it yet, so a set-up
+paused and resumed is still a set-up. The set-up lasts until production starts (a later start in production,
+or the first quantities reported). Redeliveries are harmless: the platform runs each subscriber once per event,
+and counts are unique per event.
 """
 
 from __future__ import annotations
@@ -54,9 +56,25 @@ def on_operation_started(session: Session, event: Event) -> None:
     machine = _machine(session, payload)
     if machine is None:
         return  # an operation without a machine (manual work) or on a machine of no interest
-    setup = payload.get("phase") == "setup"
     at = _moment(payload.get("started_at"), event.occurred_at)
+    setup = _starts_in_setup(session, machine, payload)
     states.operation_started(session, machine.id, payload["operation_id"], payload.get("order_id"), at, setup)
+
+
+def _starts_in_setup(session: Session, machine: Machine, payload: dict) -> bool:
+    """Whether a started operation is being set up (see the module docstring)."""
+    phase = payload.get("phase")
+    if phase is not None:
+        return phase == "setup"
+    minutes = payload.get("setup_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
+        return False
+    if not payload.get("resumed"):
+        return True  # a first start: nothing can have been reported yet
+    reported = sa.select(ProductionCount.id).where(
+        ProductionCount.machine_id == machine.id, ProductionCount.operation_id == payload["operation_id"]
+    )
+    return session.scalar(reported.limit(1)) is None
 
 
 def on_operation_paused(session: Session, event: Event) -> None:

@@ -1,9 +1,10 @@
 """The predictive job: trend and anomaly rules evaluated on hourly rollups, for every machine in their scope.
 
 A trend rule (metric, failure threshold, lead time) raises its alarm when the forecast crossing of the threshold
-comes closer than the lead time, creates one predictive maintenance work order for it, and clears the alarm
-once the forecast is comfortably beyond the lead time again (1.5 × the lead) or the trend has gone. An anomaly
-rule raises while the EWMA of the newest hours stays outside the metric's own control limits.
+comes closer than the lead time, creates one predictive maintenance work order for it (unless the machine has
+one open for that metric already), and clears the alarm once the forecast is comfortably beyond the lead time
+again (1.5 × the lead) or the trend has gone. An anomaly rule raises while the EWMA of the newest hours stays
+outside the metric's own control limits.
 The maths is in :mod:`apps.equipment.predictive`; docs/predictive-maintenance.md explains it.
 """
 

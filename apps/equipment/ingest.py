@@ -118,17 +118,20 @@ def prepare(catalog: Catalog, points: Any, machine_code: str | None = None) -> t
         if not isinstance(point, dict):
             result.reject(index, "not an object")
             continue
-        code = point.get("machine", machine_code)
+        code, metric = point.get("machine", machine_code), point.get("metric")
+        if not isinstance(code, str) or not isinstance(metric, str):
+            result.reject(index, "machine and metric must be codes (text)")
+            continue
         if machine_code is not None and code != machine_code:
             result.reject(index, f"machine {code!r} differs from the topic's {machine_code!r}")
             continue
         machine = machines.get(code)
-        metric_id = metrics.get(point.get("metric"))
+        metric_id = metrics.get(metric)
         if machine is None or metric_id is None:
             if machine is None:
-                result.unknown_machines.add(str(code))
+                result.unknown_machines.add(code)
             if metric_id is None:
-                result.unknown_metrics.add(str(point.get("metric")))
+                result.unknown_metrics.add(metric)
             result.reject(index, "unknown machine" if machine is None else "unknown metric")
             continue
         value = point.get("value")

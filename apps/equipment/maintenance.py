@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from apps.equipment import production, states
 from apps.equipment.models import (
     Alarm,
+    AlarmRule,
     MaintenanceKind,
     MaintenanceOrder,
     MaintenancePlan,
@@ -102,16 +103,23 @@ class Due:
         return self.interval - self.used
 
 
+def used_since(
+    session: Session, plan: MaintenancePlan, machine_id: int, baseline: dt.datetime, now: dt.datetime
+) -> float:
+    """How much the machine has used of the plan since ``baseline``, in the plan's unit (days, hours, parts)."""
+    if plan.trigger is PlanTrigger.CALENDAR:
+        return (now - baseline).total_seconds() / 86400
+    if plan.trigger is PlanTrigger.RUNNING_HOURS:
+        return running_hours(session, machine_id, baseline, now)
+    return production.produced(session, machine_id, baseline, now).total
+
+
 def due(session: Session, plan: MaintenancePlan, machine: Machine, baseline: dt.datetime, now: dt.datetime) -> Due:
     """How far the plan has run on the machine since ``baseline``."""
+    used = used_since(session, plan, machine.id, baseline, now)
     if plan.trigger is PlanTrigger.CALENDAR:
-        used = (now - baseline).total_seconds() / 86400
         due_at = baseline + dt.timedelta(days=plan.interval)
         return Due(used, plan.interval, due_at, now >= due_at - dt.timedelta(days=plan.lead))
-    if plan.trigger is PlanTrigger.RUNNING_HOURS:
-        used = running_hours(session, machine.id, baseline, now)
-    else:
-        used = production.produced(session, machine.id, baseline, now).total
     elapsed_h = (now - baseline).total_seconds() / 3600
     due_at = None
     if used >= plan.interval:
@@ -357,11 +365,34 @@ def _finish(session: Session, order: MaintenanceOrder, now: dt.datetime, outcome
 # --- predictive suggestions -----------------------------------------------------------------------------------
 
 
+def open_predictive_order(session: Session, machine_id: int, metric_id: int | None) -> MaintenanceOrder | None:
+    """The machine's open predictive order about a metric (whichever trend alarm of that metric suggested it)."""
+    return session.scalar(
+        sa.select(MaintenanceOrder)
+        .join(Alarm, Alarm.id == MaintenanceOrder.alarm_id)
+        .join(AlarmRule, AlarmRule.id == Alarm.rule_id)
+        .where(
+            MaintenanceOrder.machine_id == machine_id,
+            MaintenanceOrder.kind == MaintenanceKind.PREDICTIVE,
+            MaintenanceOrder.status.in_(OPEN_STATUSES),
+            AlarmRule.metric_id == metric_id,
+        )
+        .order_by(MaintenanceOrder.id)
+        .limit(1)
+    )
+
+
 def suggest_predictive(
     session: Session, alarm: Alarm, machine: Machine, expected_at: dt.datetime | None, detail: str
 ) -> MaintenanceOrder | None:
-    """One predictive work order per trend alarm, due before the forecast crossing (unless one is open)."""
-    existing = session.scalar(sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id))
+    """A predictive work order for a trend alarm, due before the forecast crossing.
+
+    A machine has at most one open predictive order per metric: an alarm that clears and is raised again, or a
+    second trend rule on the same metric, finds the order already planned for that wear and keeps it.
+    """
+    existing = session.scalar(
+        sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id)
+    ) or open_predictive_order(session, machine.id, alarm.rule.metric_id)
     if existing is not None:
         return existing
     now = utcnow()
@@ -401,13 +432,27 @@ def get_plan(session: Session, plan_id: int) -> MaintenancePlan:
     return plan
 
 
-def is_overdue(order: MaintenanceOrder, now: dt.datetime | None = None) -> bool:
-    if order.status not in OPEN_STATUSES or order.due_at is None:
+def is_overdue(session: Session, order: MaintenanceOrder, now: dt.datetime | None = None) -> bool:
+    """An open order past its due point: a plan's order once the machine has used more than the interval plus
+    the tolerance (days, running hours or parts, like the plan), any other order once its due time passed."""
+    if order.status not in OPEN_STATUSES:
         return False
-    tolerance = dt.timedelta(0)
-    if order.plan is not None and order.plan.trigger is PlanTrigger.CALENDAR:
-        tolerance = dt.timedelta(days=order.plan.tolerance)
-    return (now or utcnow()) > order.due_at + tolerance
+    now = now or utcnow()
+    plan = order.plan
+    if plan is None:
+        return order.due_at is not None and now > order.due_at
+    used = used_since(session, plan, order.machine_id, _baseline(session, plan, order.machine_id), now)
+    return used > plan.interval + plan.tolerance
+
+
+def _baseline(session: Session, plan: MaintenancePlan, machine_id: int) -> dt.datetime:
+    """Where the plan counts from on the machine (read without the scan's lock: a page only looks)."""
+    baseline = session.scalar(
+        sa.select(PlanProgress.baseline_at).where(
+            PlanProgress.plan_id == plan.id, PlanProgress.machine_id == machine_id
+        )
+    )
+    return baseline or plan.created_at
 
 
 def history(session: Session, machine_id: int, limit: int = 50) -> list[MaintenanceOrder]:

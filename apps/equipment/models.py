@@ -471,7 +471,8 @@ class MaintenanceOrder(TenantScoped, Base):
     """A maintenance work order: checklist, findings, parts used and time spent, for one machine.
 
     ``(plan_id, machine_id, cycle)`` is unique, so a plan's due date creates one order however often the
-    scan runs; an alarm suggests at most one predictive order.
+    scan runs; an alarm suggests at most one predictive order, and a machine has at most one open predictive order
+    per metric (see :func:`apps.equipment.maintenance.suggest_predictive`).
     """
 
     __tablename__ = "equipment_maintenance_orders"

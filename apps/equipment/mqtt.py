@@ -7,6 +7,9 @@ gateway signature and factory, stores the batch (one transaction per factory) an
 messages (manual PUBACK): a message is acknowledged once its points are committed, or once it was found
 unreadable. Unreadable and unauthorised messages are counted and logged with the reason, never retried, and
 never stop the subscriber; gateways are told about rejected points and unknown codes on their feedback topic.
+A refused message whose signature proves its gateway is also recorded on that gateway (last error, rejected
+count), where its factory's administrators see it; an unsigned or forged one names no gateway it can be
+trusted to come from, so it is only logged.
 
 Connection losses are handled by paho's reconnect loop with exponential back-off (1 s doubling up to
 ``EQUIPMENT_MQTT_RECONNECT_MAX_SECONDS``); subscriptions are renewed on every connect. A database outage keeps
@@ -209,16 +212,22 @@ class Subscriber:
             return pending
         if gateway.factory != pending.topic.factory:
             self._refuse("unauthorised", message, f"gateway {gateway.name!r} may not write to {pending.topic.factory}")
-            self._feedback(gateway, {"error": "this gateway belongs to another factory"})
+            self._tell_gateway(gateway, f"topic {message.topic}: this gateway belongs to another factory")
             return pending
         try:
             pending.points = envelope.points()
         except signing.Malformed as problem:
             self._refuse("malformed", message, str(problem))
-            self._feedback(gateway, {"error": str(problem)})
+            self._tell_gateway(gateway, str(problem))
             return pending
         pending.gateway = gateway
         return pending
+
+    def _tell_gateway(self, gateway: GatewayInfo, error: str) -> None:
+        """A signed message of this gateway was refused: say why on its feedback topic and on its record."""
+        self._feedback(gateway, {"error": error})
+        with db.unit_of_work(gateway.tenant_id, actor=Actor(f"gateway:{gateway.name}")) as session:
+            ingest.record_gateway_error(session, gateway.id, error)
 
     def _refuse(self, kind: str, message: paho.MQTTMessage, reason: str) -> None:
         self.stats[kind] += 1
@@ -236,6 +245,7 @@ class Subscriber:
                 except ValueError as problem:  # too many points
                     self._refuse("malformed", pending.message, str(problem))
                     self._feedback(pending.gateway, {"error": str(problem)})
+                    ingest.record_gateway_error(session, pending.gateway.id, str(problem))
                     continue
                 rows_by_gateway[pending.gateway.id].extend(rows)
                 results.append((pending, result))

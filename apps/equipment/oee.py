@@ -9,6 +9,8 @@ For one machine in one shift instance (see :mod:`apps.equipment.shifts`):
   reported as down or set-up counts as operating: run time comes from operator-reported downtime;
 * **availability** = operating / planned; **performance** = ideal cycle time × total count / operating;
   **quality** = good / total. Counts come from work reports or a part counter (:mod:`.production`).
+  Without an ideal cycle time in master data performance cannot be measured: performance and OEE are not
+  available (``None``) for such a machine and for any sum that includes its time, rather than a false 0.
 
 The six big losses, in seconds of planned time: breakdowns (down), set-up and adjustments (set-up), small stops
 and idling (idle), reduced speed (what remains of operating time after idling and the ideal time of the parts
@@ -61,6 +63,15 @@ class Figures:
     ideal_good_s: float = 0.0  # ideal cycle time × good
     ideal_scrap_s: float = 0.0
     ideal_rework_s: float = 0.0
+    unrated_s: float = 0.0  # planned production time of machines without an ideal cycle time
+
+    @classmethod
+    def stored(cls, values: dict, machine: Machine) -> Figures:
+        """Figures kept in :class:`ShiftStats`; rows without ``unrated_s`` take it from the machine."""
+        figures = cls(**values)
+        if "unrated_s" not in values and not machine.ideal_cycle_time_s:
+            figures.unrated_s = figures.planned_production_s
+        return figures
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -82,16 +93,23 @@ class Figures:
         return self.operating_s / self.planned_production_s if self.planned_production_s > 0 else None
 
     @property
+    def rated(self) -> bool:
+        """Every machine in these figures has an ideal cycle time, so speed losses can be measured."""
+        return self.unrated_s <= 0
+
+    @property
     def performance(self) -> float | None:
-        return self.ideal_s / self.operating_s if self.operating_s > 0 else None
+        return self.ideal_s / self.operating_s if self.rated and self.operating_s > 0 else None
 
     @property
     def quality(self) -> float | None:
-        return self.ideal_good_s / self.ideal_s if self.ideal_s > 0 else None  # = good / total on one machine
+        if self.ideal_s > 0:
+            return self.ideal_good_s / self.ideal_s  # = good / total on one machine, weighted by time on several
+        return self.good / self.total if self.total > 0 else None
 
     @property
     def oee(self) -> float | None:
-        return self.ideal_good_s / self.planned_production_s if self.planned_production_s > 0 else None
+        return self.ideal_good_s / self.planned_production_s if self.rated and self.planned_production_s > 0 else None
 
     def losses(self) -> dict[str, float]:
         """The six big losses and the rest of the planned production time, in seconds."""
@@ -173,6 +191,8 @@ def compute(
             figures.running_s += unknown
     quantities = production.produced(session, machine.id, count_window[0], min(count_window[1], now))
     ideal = machine.ideal_cycle_time_s or 0.0
+    if not ideal:
+        figures.unrated_s = figures.planned_production_s
     figures.good, figures.scrap, figures.rework = quantities.good, quantities.scrap, quantities.rework
     figures.ideal_s = ideal * quantities.total
     figures.ideal_good_s = ideal * quantities.good
@@ -247,7 +267,7 @@ def machine_shifts(
     found = []
     for instance, window, is_done in zip(instances, windows, done, strict=True):
         if is_done:
-            found.append(ShiftFigures(machine, instance, Figures(**saved[(machine.id, instance.start)])))
+            found.append(ShiftFigures(machine, instance, Figures.stored(saved[(machine.id, instance.start)], machine)))
             continue
         relevant = [i for i in intervals if i.started_at < instance.end and (i.ended_at or now) > instance.start]
         found.append(ShiftFigures(machine, instance, compute(session, machine, instance, relevant, window, now)))

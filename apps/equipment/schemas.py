@@ -331,13 +331,16 @@ class EquipmentOeeArgs(WindowArgs):
     machine_id = ma.fields.Integer(load_default=None)
 
 
+_NOT_RATED = "None when a machine counted in it has no ideal cycle time (or nothing was planned)"
+
+
 class EquipmentOeeFiguresSchema(Schema):
     planned_production_min = ma.fields.Float()
     operating_min = ma.fields.Float()
     availability = ma.fields.Float(allow_none=True)
-    performance = ma.fields.Float(allow_none=True)
+    performance = ma.fields.Float(allow_none=True, metadata={"description": _NOT_RATED})
     quality = ma.fields.Float(allow_none=True)
-    oee = ma.fields.Float(allow_none=True)
+    oee = ma.fields.Float(allow_none=True, metadata={"description": _NOT_RATED})
     good = ma.fields.Float()
     scrap = ma.fields.Float()
     rework = ma.fields.Float()

@@ -3,10 +3,12 @@ gateway's messages (see :mod:`apps.equipment.signing`).
 
 Each machine runs jobs of 20-90 minutes with the spindle at 1,800-3,000 rpm, stops for a few minutes between
 parts batches, sometimes stands idle for longer; its part counter counts at 80-95 % of the ideal cycle time; its
-spindle temperature follows the load; its vibration is steady around 1.8 mm/s, except on the degrading machine
-(CNC-03 in the demo), whose vibration keeps rising from where its history left it, a little faster every hour,
-towards the 7.1 mm/s limit. One point per metric and machine every second, published every ``interval``
-seconds as one message per machine.
+spindle temperature follows the load. Vibration is the bearing's condition, whatever the load: steady around
+1.8 mm/s with an hourly wander and second-to-second noise, plus on the degrading machine (CNC-03 in the demo)
+the wear of :func:`wear`, the curve the demo's history was written with. The simulator reads how far that wear
+has gone from the machine's latest hourly averages (:func:`days_worn`) and follows the curve on from there, so
+the live series continues the history instead of stepping away from it. One point per metric and machine every
+second, published every ``interval`` seconds as one message per machine.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import math
 import random
 import signal
+import statistics
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 import click
 import paho.mqtt.client as paho
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from apps.equipment import configuration, signing
 from apps.equipment.models import Gateway, MachineConfig, Metric, RollupHour
@@ -33,7 +37,52 @@ from platform_core.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 DEFAULT_DEGRADING = "CNC-03"
-WEAR_PER_HOUR = 0.03  # mm/s per hour at first, growing 2 % an hour: the limit is days away, not weeks
+HEALTHY_VIBRATION = 1.8  # mm/s, a sound spindle bearing
+HOURLY_WANDER = 0.12  # mm/s, how much one hour's average strays from the level
+SECOND_NOISE = 0.08  # mm/s, the scatter of single readings
+WEAR_SCALE_DAYS = 10.0
+WEAR_AT_SCALE = 3.0  # mm/s of extra vibration after WEAR_SCALE_DAYS of wear
+WEAR_GROWTH = 1.6  # how much faster the wear goes at the end of the scale than at its start (e^1.6 ≈ 5 ×)
+RECENT_HOURS = 3  # hourly averages that tell how far the wear has gone
+
+
+def wear(days: float) -> float:
+    """Extra vibration (mm/s) of a bearing wearing for ``days``: slow at first, faster and faster."""
+    if days <= 0:
+        return 0.0
+    return WEAR_AT_SCALE * math.expm1(WEAR_GROWTH * days / WEAR_SCALE_DAYS) / math.expm1(WEAR_GROWTH)
+
+
+def wear_days(extra: float) -> float:
+    """How many days of :func:`wear` give ``extra`` mm/s of vibration (0 for a healthy level)."""
+    if extra <= 0:
+        return 0.0
+    return WEAR_SCALE_DAYS / WEAR_GROWTH * math.log1p(extra / WEAR_AT_SCALE * math.expm1(WEAR_GROWTH))
+
+
+def days_worn(session: Session, machine_id: int, metric_id: int, now: dt.datetime) -> float:
+    """How far a machine's wear has gone at ``now``, from its latest hourly vibration averages.
+
+    The level of the newest hours gives the age on the wear curve at their middle; the bearing went on wearing
+    since then, data or not. A machine without history starts healthy.
+    """
+    rows = session.execute(
+        sa.select(RollupHour.bucket, RollupHour.sum / RollupHour.count)
+        .where(
+            RollupHour.machine_id == machine_id,
+            RollupHour.metric_id == metric_id,
+            RollupHour.bucket < now,
+            RollupHour.count > 0,
+        )
+        .order_by(RollupHour.bucket.desc())
+        .limit(RECENT_HOURS)
+    ).all()
+    if not rows:
+        return 0.0
+    level = statistics.fmean(float(average) for _bucket, average in rows)
+    newest, oldest = rows[0][0], rows[-1][0]
+    measured_at = oldest + (newest - oldest) / 2 + dt.timedelta(minutes=30)  # the middle of those hours
+    return wear_days(level - HEALTHY_VIBRATION) + max(0.0, (now - measured_at) / dt.timedelta(days=1))
 
 
 @dataclass
@@ -42,12 +91,14 @@ class SimulatedMachine:
     cycle_s: float
     rng: random.Random
     degrading: bool = False
-    vibration: float = 1.8
+    worn_days: float = 0.0  # the degrading machine's wear when the simulation starts
     temperature: float = 36.0
     counter: int = field(default=0)
     running: bool = True
     phase_left_s: float = 0.0
     part_progress: float = 0.0
+    wander_hour: int | None = None
+    wander: float = 0.0
 
     def step(self, ts: dt.datetime, hours_elapsed: float) -> list[dict]:
         """One second of the machine: its points at ``ts``."""
@@ -64,9 +115,7 @@ class SimulatedMachine:
                 self.counter += 1
         load = speed / 3000
         self.temperature += (32 + 18 * load - self.temperature) / 600 + self.rng.gauss(0, 0.02)
-        if self.degrading:
-            self.vibration += WEAR_PER_HOUR * math.exp(0.02 * hours_elapsed) / 3600
-        vibration = (self.vibration if self.degrading else 1.8) * (0.6 + 0.4 * load) + self.rng.gauss(0, 0.08)
+        vibration = self.vibration(ts, hours_elapsed)
         stamp = ts.isoformat().replace("+00:00", "Z")
         return [
             {"metric": "spindle_speed", "ts": stamp, "value": round(max(speed, 0.0), 1)},
@@ -74,6 +123,14 @@ class SimulatedMachine:
             {"metric": "vibration", "ts": stamp, "value": round(max(vibration, 0.0), 3)},
             {"metric": "spindle_temp", "ts": stamp, "value": round(self.temperature, 2)},
         ]
+
+    def vibration(self, ts: dt.datetime, hours_elapsed: float) -> float:
+        """The bearing's level (healthy, plus wear on the degrading machine), its hourly wander and the noise."""
+        hour = int(ts.timestamp() // 3600)
+        if hour != self.wander_hour:
+            self.wander_hour, self.wander = hour, self.rng.gauss(0, HOURLY_WANDER)
+        level = HEALTHY_VIBRATION + (wear(self.worn_days + hours_elapsed / 24) if self.degrading else 0.0)
+        return level + self.wander + self.rng.gauss(0, SECOND_NOISE)
 
 
 def _credentials(factory: str, token: str | None) -> tuple[str, str]:
@@ -110,13 +167,7 @@ def _machines(factory: str, degrading: str) -> tuple[str, list[SimulatedMachine]
             sim.counter = rng.randint(10000, 90000)
             sim.running = index % 3 != 2
             if sim.degrading and vibration_id:  # continue the wear from where the history left it
-                last = session.scalar(
-                    sa.select(RollupHour.sum / RollupHour.count)
-                    .where(RollupHour.machine_id == machine.id, RollupHour.metric_id == vibration_id)
-                    .order_by(RollupHour.bucket.desc())
-                    .limit(1)
-                )
-                sim.vibration = float(last) if last else 3.0
+                sim.worn_days = days_worn(session, machine.id, vibration_id, utcnow())
             simulated.append(sim)
     return factory, simulated
 

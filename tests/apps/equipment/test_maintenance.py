@@ -62,8 +62,9 @@ def test_a_calendar_plan_creates_its_order_once_within_the_lead_and_announces_th
             minutes=90
         )
         assert [c["item"] for c in order.checklist] == ["清洁", "润滑", "检查皮带"]
-        assert not maintenance.is_overdue(order)
-        assert maintenance.is_overdue(order, now=order.due_at + dt.timedelta(days=2, hours=1))
+        assert not maintenance.is_overdue(session, order)
+        assert not maintenance.is_overdue(session, order, now=order.due_at + dt.timedelta(days=1, hours=23))
+        assert maintenance.is_overdue(session, order, now=order.due_at + dt.timedelta(days=2, hours=1))
         planned = session.scalars(
             sa.select(OutboxEvent.payload).where(OutboxEvent.name == "equipment.maintenance_planned")
         ).one()
@@ -163,6 +164,56 @@ def test_a_parts_plan_counts_work_reports_for_every_machine_of_its_model(plant):
             )
         created_orders = maintenance.scan_plans(session)
     assert [o.machine_id for o in created_orders] == [a.id]  # 452 of 500 is within the lead; 212 is not
+
+
+def overdue_over_http(client, plant, order) -> bool:
+    response = client.get(f"/api/v1/equipment/maintenance-orders/{order.id}", headers=plant.admin.headers)
+    assert response.status_code == 200, response.text
+    return response.json["overdue"]
+
+
+def test_a_running_hours_plan_is_overdue_only_past_its_tolerance_in_running_hours(plant, client):
+    machine = plant.machine("PM-9")
+    created = plan(plant, machine, trigger=PlanTrigger.RUNNING_HOURS, interval=10, lead=2, tolerance=3)
+    twelve_hours_ago = utcnow() - dt.timedelta(hours=12)
+    set_baseline(plant, created, machine, twelve_hours_ago - dt.timedelta(hours=1))
+    with plant.scope() as session:
+        states.operation_started(session, machine.id, 1, 1, twelve_hours_ago, setup=False)
+        [order] = maintenance.scan_plans(session)  # 12 h run of 10: due, 2 h into its 3 h tolerance
+    assert not overdue_over_http(client, plant, order)
+    with plant.scope() as session:
+        later = utcnow() + dt.timedelta(hours=1, minutes=5)
+        assert maintenance.is_overdue(session, plant.get(order), now=later)
+        plant.get(created).tolerance = 1.5
+    assert overdue_over_http(client, plant, order)
+
+
+def test_a_parts_plan_is_overdue_only_past_its_tolerance_in_parts(plant, client):
+    machine = plant.machine("PM-10", model="VMC850")
+    created = plan(plant, machine, trigger=PlanTrigger.COUNT, interval=500, lead=50, tolerance=60)
+    set_baseline(plant, created, machine, utcnow() - dt.timedelta(days=1))
+    with plant.scope() as session:
+        report(session, machine, good=540, scrap=10)
+        [order] = maintenance.scan_plans(session)
+    assert not overdue_over_http(client, plant, order)  # 550 parts of 500 + 60
+    with plant.scope() as session:
+        report(session, machine, good=20)
+    assert overdue_over_http(client, plant, order)  # 570
+
+
+def report(session, machine, **quantities) -> None:
+    subscribers.on_operation_reported(
+        session,
+        Event(
+            str(uuid.uuid4()),
+            "orders.operation_reported",
+            0,
+            {"operation_id": 3, "order_id": 1, "machine_id": machine.id, "reported_at": utcnow().isoformat()}
+            | quantities,
+            utcnow(),
+            {},
+        ),
+    )
 
 
 def test_start_and_cancel_follow_the_lifecycle(plant):

@@ -325,3 +325,36 @@ def test_a_batch_that_breaks_the_ingest_is_dropped_and_the_subscriber_goes_on(
     finally:
         gateway.close()
     assert [v for _m, v in stored_points(live_app, tenant_id)] == [2.0]  # the broken batch left nothing behind
+
+
+def gateway_record(app, tenant_id: int) -> tuple[str | None, int]:
+    """(last error, rejected count) of the factory's gateway."""
+    with app.app_context(), db.unit_of_work(tenant_id) as session:
+        return tuple(session.execute(sa.select(Gateway.last_error, Gateway.points_rejected)).one())
+
+
+def test_refused_messages_of_a_known_gateway_are_recorded_on_it(live_app, make_committed, mqtt_port, monkeypatch):
+    a_id, a_code, a_secret = committed_factory(make_committed, machines=("ER-1",))
+    b_id, b_code, b_secret = committed_factory(make_committed, machines=("ER-1",))
+    gateway_a, gateway_b = GatewayBox(mqtt_port, a_code, a_secret), GatewayBox(mqtt_port, b_code, b_secret)
+    a_topic, b_topic = signing.machine_topic("mes", a_code, "ER-1"), signing.machine_topic("mes", b_code, "ER-1")
+    try:
+        with subscriber(live_app, monkeypatch, mqtt_port):
+            body = json.dumps({"metric": "temperature", "value": 1})  # signed, but not an array of points
+            key = signing.signing_key(a_secret)
+            signed = {"gateway": signing.token_id(a_secret), "body": body, "sig": signing.signature(key, a_topic, body)}
+            gateway_a.raw(a_topic, json.dumps(signed).encode())
+            assert wait_for(lambda: gateway_record(live_app, a_id)[0] is not None)
+            assert "not a JSON array" in gateway_record(live_app, a_id)[0]
+            gateway_a.publish(b_topic, points(99.0))  # A's valid signature on B's topic
+            assert wait_for(lambda: "another factory" in (gateway_record(live_app, a_id)[0] or ""))
+            gateway_a.raw(b_topic, signing.envelope(signing.token_id(b_secret), "0" * 64, b_topic, points(98.0)))
+            gateway_b.publish(b_topic, points(20.0))  # after the forgery in the queue: once stored, it was judged
+            assert wait_for(lambda: len(stored_points(live_app, b_id)) == 1)
+    finally:
+        gateway_a.close()
+        gateway_b.close()
+    last_error, rejected = gateway_record(live_app, a_id)
+    assert rejected == 2 and b_topic in last_error
+    assert gateway_record(live_app, b_id) == (None, 0)  # a forged message names B but proves nothing: B is untouched
+    assert stored_points(live_app, b_id) == [("ER-1", 20.0)]

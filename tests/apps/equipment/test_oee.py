@@ -32,6 +32,7 @@ Example B - a machine without telemetry, day shift 08:00-17:00 with lunch 12:00-
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -42,7 +43,9 @@ from apps.equipment.models import ShiftStats
 from apps.equipment.shifts import ShiftBook
 from platform_core.db import utcnow
 from platform_core.events import Event
+from platform_core.rbac import Role
 from tests.apps.equipment.conftest import assert_timeline_invariants, days_ago, local
+from tests.factories import web_login
 
 
 def orders_event(name: str, **payload) -> Event:
@@ -189,8 +192,12 @@ def test_stored_shift_figures_equal_the_live_ones_and_feed_the_api(plant, night,
 @pytest.fixture
 def day_shift(plant, backdating):
     """Example B, replayed in time order."""
-    machine = plant.machine("OEE-B", ideal_cycle_time_s=90)
-    plant.calendar("DAY", [("D", "08:00", "17:00", [("12:00", "13:00")])], machine)
+    return replay_day_shift(plant, "OEE-B", ideal_cycle_time_s=90)
+
+
+def replay_day_shift(plant, code: str, ideal_cycle_time_s: float | None, operation_id: int = 5):
+    machine = plant.machine(code, ideal_cycle_time_s=ideal_cycle_time_s)
+    plant.calendar(f"DAY-{code}", [("D", "08:00", "17:00", [("12:00", "13:00")])], machine)
     day = days_ago(2)
 
     def t(hour, minute=0):
@@ -203,23 +210,23 @@ def day_shift(plant, backdating):
             orders_event(
                 "orders.operation_started",
                 order_id=2,
-                operation_id=5,
+                operation_id=operation_id,
                 machine_id=machine.id,
                 started_at=t(8).isoformat(),
             ),
         )
         states.report_down(session, machine, reason_id=plant.reasons["TOOL"].id, at=t(10))
         states.report_up(session, machine, at=t(10, 45))
-        report(session, machine, t(11), good=80, scrap=4, operation_id=5)
+        report(session, machine, t(11), good=80, scrap=4, operation_id=operation_id)
         states.report_down(session, machine, at=t(11, 45))  # no reason given: to classify
         states.report_up(session, machine, at=t(13, 15))
-        report(session, machine, t(16, 30), good=120, scrap=6, operation_id=5)
+        report(session, machine, t(16, 30), good=120, scrap=6, operation_id=operation_id)
         subscribers.on_operation_completed(
             session,
             orders_event(
                 "orders.operation_completed",
                 order_id=2,
-                operation_id=5,
+                operation_id=operation_id,
                 machine_id=machine.id,
                 good_total=200,
                 scrap_total=10,
@@ -272,3 +279,39 @@ def test_downtime_pareto_and_mtbf_mttr_of_the_day(plant, day_shift, client):
         headers=plant.admin.headers,
     )
     assert [(b["key"], b["minutes"]) for b in response.json] == [("OEE-B", 135)]
+
+
+def test_without_an_ideal_cycle_time_performance_and_oee_are_not_available(app, plant, backdating, client, make):
+    _rated, day = replay_day_shift(plant, "OEE-B", ideal_cycle_time_s=90)
+    unrated, _day = replay_day_shift(plant, "OEE-C", ideal_cycle_time_s=None, operation_id=6)
+    with plant.scope() as session:
+        assert oee.refresh_shift_stats(session) >= 2  # the finished shift is read back from the stored figures
+        stored = session.query(ShiftStats).filter_by(machine_id=unrated.id, start=local(day, 8)).one().figures
+        without_key = {name: value for name, value in stored.items() if name != "unrated_s"}
+        assert (
+            oee.Figures.stored(without_key, plant.get(unrated)).oee is None
+        )  # a row without the key: from the machine
+
+    def figures(by: str) -> dict:
+        window = {"start": local(day, 0).isoformat(), "end": local(day, 24).isoformat(), "by": by}
+        response = client.get("/api/v1/equipment/oee", query_string=window, headers=plant.admin.headers)
+        assert response.status_code == 200, response.text
+        return response.json
+
+    by_machine = figures("machine")
+    rows = {row["key"]: row for row in by_machine["rows"]}
+    assert rows["OEE-B"]["oee"] == pytest.approx(0.625) and rows["OEE-B"]["performance"] == pytest.approx(315 / 405)
+    assert rows["OEE-C"]["performance"] is None and rows["OEE-C"]["oee"] is None
+    assert rows["OEE-C"]["availability"] == pytest.approx(0.84375)  # what needs no cycle time is still there
+    assert rows["OEE-C"]["quality"] == pytest.approx(200 / 210)
+    assert by_machine["overall"]["oee"] is None and by_machine["overall"]["performance"] is None
+    [work_center] = figures("work_center")["rows"]
+    assert work_center["oee"] is None  # a sum that includes unmeasurable speed is no measure either
+    browser = app.test_client()
+    web_login(browser, make.member(plant.tenant, Role.SUPERVISOR).user.username)
+    page = browser.get("/equipment/oee?days=7").text
+    row = re.search(r'<tr data-key="OEE-C">(.*?)</tr>', page, re.S).group(1)
+    _label, oee_cell, availability_cell, performance_cell = re.findall(r"<td>(?:<strong>)?([^<]*)", row)[:4]
+    assert (oee_cell, performance_cell) == ("—", "—") and availability_cell.endswith("%")
+    note = re.search(r'<p class="muted" id="oee-unrated">(.*?)</p>', page, re.S).group(1)
+    assert "OEE-C" in note and "OEE-B" not in note

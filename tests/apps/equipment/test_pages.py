@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -140,6 +141,38 @@ def test_classify_acknowledge_and_clear_from_the_pages(app, make, busy):
         f"/equipment/alarms/{alarm_id}/clear", data={"csrf_token": csrf_token(technician.get("/equipment/alarms").text)}
     )
     assert "data-alarm=" not in technician.get("/equipment/alarms").text.split("Recently cleared")[0]
+
+
+def redirect_path(response) -> str:
+    """Where a redirect leads, checked to stay on this site."""
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc in ("", "localhost"), f"redirected to {response.headers['Location']}"
+    return location.path
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/login", "//evil.example", "/\\evil.example", "/\t/evil"])
+def test_a_form_cannot_send_the_browser_to_another_site(app, make, busy, target):
+    plant, machine, _order = busy
+    browser, _ = signed_in(app, plant, make, Role.SUPERVISOR)
+    alarms_page = browser.get("/equipment/alarms").text
+    token = csrf_token(alarms_page)
+    [alarm_id] = re.findall(r'data-alarm="(\d+)"', alarms_page)
+    acknowledged = browser.post(f"/equipment/alarms/{alarm_id}/acknowledge", data={"csrf_token": token, "next": target})
+    assert redirect_path(acknowledged) == "/equipment/alarms"
+    up = browser.post(f"/equipment/machines/{machine.id}/up", data={"csrf_token": token, "next": target})
+    assert redirect_path(up) == f"/equipment/machines/{machine.id}"
+    assert plant.timeline(machine)[-1].state is not State.DOWN  # the action itself was done
+
+
+def test_a_form_may_send_the_browser_back_to_a_page_of_the_site(app, make, busy):
+    plant, machine, _order = busy
+    browser, _ = signed_in(app, plant, make, Role.SUPERVISOR)
+    token = csrf_token(browser.get("/equipment/alarms").text)
+    back = browser.post(
+        f"/equipment/machines/{machine.id}/up", data={"csrf_token": token, "next": "/equipment/?work_center=1"}
+    )
+    assert back.status_code == 302 and back.headers["Location"].endswith("/equipment/?work_center=1")
 
 
 def test_the_maintenance_order_flow_on_the_page(app, make, busy):

@@ -8,12 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import statistics
 
 import pytest
 import sqlalchemy as sa
 
-from apps.equipment import configuration, forecasting, ingest
-from apps.equipment.models import Alarm, MaintenanceKind, MaintenanceOrder, RuleKind, Severity
+from apps.equipment import alarms, configuration, demo, forecasting, ingest, maintenance, simulator
+from apps.equipment.models import (
+    Alarm,
+    MaintenanceKind,
+    MaintenanceOrder,
+    MaintenanceStatus,
+    RuleKind,
+    Severity,
+)
 from apps.equipment.predictive import forecast
 from platform_core.db import utcnow
 
@@ -126,3 +134,92 @@ def test_the_job_raises_a_predictive_alarm_and_suggests_one_order(plant):
     [order] = orders
     assert order.kind is MaintenanceKind.PREDICTIVE and order.alarm_id == alarms[0].id
     assert order.due_at is not None and order.planned_end <= order.due_at + dt.timedelta(hours=2)
+
+
+# --- the demo's degrading machine, seeded then simulated ------------------------------------------------------
+
+
+def wearing_machine(plant, code: str, seeded_at: dt.datetime):
+    """A machine with the demo's sixteen days of hourly vibration up to ``seeded_at`` (CNC-03's wear) and the
+    demo's trend rule on its model."""
+    machine = plant.machine(code)
+    rng = random.Random(20261122)
+    with plant.scope() as session:
+        configuration.create_rule(
+            session,
+            code=f"VIBT-{code}",
+            name="振动趋势",
+            kind=RuleKind.TREND,
+            machine=plant.get(machine),
+            metric=plant.metrics["vibration"],
+            threshold=demo.VIBRATION_LIMIT,
+            lead_time_h=LEAD_H,
+            severity=Severity.WARNING,
+        )
+        points = [
+            {
+                "machine": code,
+                "metric": "vibration",
+                "ts": (seeded_at - dt.timedelta(hours=hours_back) + dt.timedelta(minutes=30)).isoformat(),
+                "value": demo.vibration_average(rng, hours_back / 24, wearing=True),
+            }
+            for hours_back in range(demo.SENSOR_DAYS * 24, 0, -1)
+        ]
+        assert ingest.ingest(session, points).rejected_count == 0
+    return machine
+
+
+def simulate_vibration(session, sim: simulator.SimulatedMachine, machine, start: dt.datetime, hours: int) -> None:
+    """Run the simulated gateway second by second and store every minute's vibration reading."""
+    points = []
+    for second in range(hours * 3600):
+        ts = start + dt.timedelta(seconds=second)
+        readings = sim.step(ts, second / 3600)
+        if second % 60 == 0:
+            [vibration] = [r for r in readings if r["metric"] == "vibration"]
+            points.append({"machine": machine.code, **vibration})
+    assert ingest.ingest(session, points).rejected_count == 0
+
+
+def hourly_vibration(session, plant, machine, start: dt.datetime, end: dt.datetime) -> list[float]:
+    return [v for _t, v in forecasting.hourly(session, machine.id, plant.metrics["vibration"].id, start, end)]
+
+
+def test_the_simulated_gateway_continues_the_seeded_wear_and_the_warning_stays(plant):
+    live_hours = 12
+    seeded_at = utcnow().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=live_hours)
+    machine = wearing_machine(plant, "SIM-3", seeded_at)
+    with plant.scope() as session:
+        forecasting.evaluate(session, now=seeded_at)
+        [raised] = session.scalars(sa.select(Alarm)).all()  # the demo opens with its predictive warning
+        worn = simulator.days_worn(session, machine.id, plant.metrics["vibration"].id, seeded_at)
+        assert worn == pytest.approx(demo.WORN_DAYS, abs=0.5)  # read back from the history's level
+        sim = simulator.SimulatedMachine(machine.code, 60, random.Random(3), degrading=True, worn_days=worn)
+        simulate_vibration(session, sim, machine, seeded_at, live_hours)
+        for hour in range(1, live_hours + 1):
+            forecasting.evaluate(session, now=seeded_at + dt.timedelta(hours=hour, minutes=5))
+            current = alarms.open_alarm(session, raised.rule_id, machine.id)
+            assert current is not None and current.id == raised.id, f"cleared after {hour} h of live data"
+        seeded = hourly_vibration(session, plant, machine, seeded_at - dt.timedelta(hours=6), seeded_at)
+        live = hourly_vibration(session, plant, machine, seeded_at, seeded_at + dt.timedelta(hours=6))
+        assert len(session.scalars(sa.select(Alarm)).all()) == 1
+    assert statistics.fmean(live) == pytest.approx(statistics.fmean(seeded), abs=0.3)  # no step at the join
+
+
+def test_a_predictive_alarm_raised_again_keeps_its_one_open_order(plant):
+    seeded_at = utcnow().replace(minute=0, second=0, microsecond=0)
+    machine = wearing_machine(plant, "SIM-4", seeded_at)
+    with plant.scope("技术员") as session:
+        forecasting.evaluate(session, now=seeded_at)
+        first = session.scalars(sa.select(Alarm)).one()
+        alarms.clear(session, first)  # a technician clears it; the wear goes on, so the job raises it again
+        forecasting.evaluate(session, now=seeded_at + dt.timedelta(minutes=10))
+        second = alarms.open_alarm(session, first.rule_id, machine.id)
+        assert second is not None and second.id != first.id
+        [order] = session.scalars(sa.select(MaintenanceOrder)).all()
+        assert order.alarm_id == first.id and order.kind is MaintenanceKind.PREDICTIVE
+        maintenance.cancel(session, order)  # once that order is closed, a new warning plans a new one
+        alarms.clear(session, second)
+        forecasting.evaluate(session, now=seeded_at + dt.timedelta(minutes=20))
+        orders = session.scalars(sa.select(MaintenanceOrder).order_by(MaintenanceOrder.id)).all()
+    assert [o.status for o in orders] == [MaintenanceStatus.CANCELLED, MaintenanceStatus.OPEN]

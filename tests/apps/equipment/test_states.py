@@ -174,6 +174,75 @@ def test_orders_events_drive_setup_running_and_idle(plant):
     ]
 
 
+def operation_started(machine, at: dt.datetime, *, resumed: bool, **extra) -> Event:
+    """``orders.operation_started`` as the orders app publishes it, plus ``extra`` keys."""
+    return event(
+        "orders.operation_started",
+        order_id=4,
+        order_number="WO-0004",
+        operation_id=11,
+        sequence=10,
+        machine_id=machine.id,
+        employee_id=None,
+        started_at=at.isoformat(),
+        resumed=resumed,
+        **extra,
+    )
+
+
+def test_an_operation_with_set_up_time_starts_in_set_up_until_its_first_quantities(plant):
+    machine = plant.machine("M-SU")
+    start = minutes_ago(120)
+
+    def at(minutes: int) -> dt.datetime:
+        return start + dt.timedelta(minutes=minutes)
+
+    with plant.scope() as session:
+        subscribers.on_operation_started(session, operation_started(machine, at(0), resumed=False, setup_minutes=25))
+        subscribers.on_operation_paused(
+            session,
+            event("orders.operation_paused", operation_id=11, machine_id=machine.id, paused_at=at(10).isoformat()),
+        )
+        subscribers.on_operation_started(session, operation_started(machine, at(15), resumed=True, setup_minutes=25))
+        subscribers.on_operation_reported(
+            session,
+            event(
+                "orders.operation_reported",
+                operation_id=11,
+                order_id=4,
+                machine_id=machine.id,
+                good=3,
+                scrap=0,
+                rework=0,
+                reported_at=at(30).isoformat(),
+            ),
+        )
+        subscribers.on_operation_paused(
+            session,
+            event("orders.operation_paused", operation_id=11, machine_id=machine.id, paused_at=at(60).isoformat()),
+        )
+        subscribers.on_operation_started(session, operation_started(machine, at(70), resumed=True, setup_minutes=25))
+    timeline = plant.timeline(machine)
+    assert_timeline_invariants(timeline)
+    assert [(i.state, round((i.started_at - start).total_seconds() / 60)) for i in timeline] == [
+        (State.SETUP, 0),
+        (State.IDLE, 10),  # a break during the set-up
+        (State.SETUP, 15),  # resumed before any quantities: still setting up
+        (State.RUNNING, 30),
+        (State.IDLE, 60),
+        (State.RUNNING, 70),  # resumed after producing: production
+    ]
+    assert timeline[0].source is StateSource.ORDERS
+
+
+@pytest.mark.parametrize("extra", [{}, {"setup_minutes": 0}, {"setup_minutes": 25, "phase": "production"}])
+def test_an_operation_without_set_up_time_starts_running(plant, extra):
+    machine = plant.machine(next_code("M-NS"))
+    with plant.scope() as session:
+        subscribers.on_operation_started(session, operation_started(machine, minutes_ago(30), resumed=False, **extra))
+    assert [i.state for i in plant.timeline(machine)] == [State.RUNNING]
+
+
 def test_late_automatic_inputs_never_rewrite_history(plant):
     machine = plant.machine("M-LT")
     with plant.scope() as session:

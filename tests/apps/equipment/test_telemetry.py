@@ -89,13 +89,15 @@ def test_bad_points_and_unknown_codes_are_reported_back_and_the_rest_is_stored(p
             "ts": int((now - dt.timedelta(minutes=3)).timestamp() * 1000),
             "value": True,
         },
+        {"machine": "CNC-02", "metric": {"code": "temperature"}, "ts": now.isoformat(), "value": 1},  # not a code
+        {"machine": ["CNC-02"], "metric": "temperature", "ts": now.isoformat(), "value": 1},
     ]
     response = client.post(URL, json=batch, headers=gateway_headers(plant))
     body = response.json
     assert response.status_code == 200
-    assert (body["received"], body["accepted"], body["rejected"]) == (10, 3, 7)
+    assert (body["received"], body["accepted"], body["rejected"]) == (12, 3, 9)
     assert body["unknown_machines"] == ["CNC-99"] and body["unknown_metrics"] == ["pressure"]
-    assert [e["index"] for e in body["errors"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e["index"] for e in body["errors"]] == [1, 2, 3, 4, 5, 6, 7, 10, 11]
     assert "UTC offset" in body["errors"][2]["reason"]
     with plant.scope() as session:
         stored = session.execute(sa.select(TelemetryPoint.ts, TelemetryPoint.value).order_by(TelemetryPoint.ts)).all()
