@@ -176,6 +176,8 @@ class WorkOrder(TenantScoped, Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: when the published schedule has the order's last operation end; None while no plan covers the order
+    planned_completion: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     product: Mapped[Product] = relationship()
     routing: Mapped[Routing | None] = relationship()

@@ -2,9 +2,10 @@
 
 Read: :func:`open_orders` gives every released or running order with its operations still to do: remaining
 quantity, eligible machines with the minutes each would take, what is already running where. Write:
-:func:`write_plan` stores a published schedule's machine, start, end and sequence on the operations;
-:func:`clear_plan` forgets it. The tablets' dispatch lists follow the planned sequence when there is one
-(:mod:`apps.orders.dispatch`), else priority and due date.
+:func:`write_plan` stores a published schedule's machine, start, end and sequence on the operations and each
+order's planned completion (the latest planned end of its operations); :func:`clear_plan` forgets both. The
+tablets' dispatch lists follow the planned sequence when there is one (:mod:`apps.orders.dispatch`), else
+priority and due date.
 
 Plain functions ``(session, ...)``; they flush and never commit. The scheduling app imports this module only.
 """
@@ -191,7 +192,7 @@ def write_plan(session: Session, slots: Iterable[PlannedSlot], *, plan_ref: str,
             _("Some planned operations are not valid; nothing was written."), errors={"slots": problems}
         )
     if replace:
-        clear_plan(session)
+        _forget_slots(session)
     for slot in slots:
         operation = operations[slot.operation_id]
         operation.planned_machine_id = slot.machine_id
@@ -200,17 +201,39 @@ def write_plan(session: Session, slots: Iterable[PlannedSlot], *, plan_ref: str,
         operation.planned_sequence = slot.sequence
         operation.plan_ref = plan_ref
     session.flush()
+    _update_planned_completions(session)
     return len(slots)
 
 
 def clear_plan(session: Session) -> int:
-    """Forget every planned slot (dispatch lists fall back to priority and due date)."""
+    """Forget every planned slot and completion (dispatch lists fall back to priority and due date)."""
+    forgotten = _forget_slots(session)
+    _update_planned_completions(session)
+    return forgotten
+
+
+def _forget_slots(session: Session) -> int:
     statement = (
         sa.update(Operation)
         .where(Operation.planned_sequence.is_not(None) | Operation.planned_machine_id.is_not(None))
         .values(planned_machine_id=None, planned_start=None, planned_end=None, planned_sequence=None, plan_ref=None)
     )
     return session.execute(statement.execution_options(synchronize_session="fetch")).rowcount
+
+
+def _update_planned_completions(session: Session) -> None:
+    """Each order's planned completion is the latest planned end of its operations; None when none is planned."""
+    latest = dict(
+        session.execute(
+            sa.select(Operation.order_id, sa.func.max(Operation.planned_end))
+            .where(Operation.planned_end.is_not(None))
+            .group_by(Operation.order_id)
+        ).all()
+    )
+    touched = WorkOrder.planned_completion.is_not(None) | WorkOrder.id.in_(list(latest))
+    for order in session.scalars(sa.select(WorkOrder).where(touched)):
+        order.planned_completion = latest.get(order.id)
+    session.flush()
 
 
 def dispatch_sequence(session: Session, machine_id: int) -> list[int]:

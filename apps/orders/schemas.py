@@ -308,6 +308,11 @@ class WorkOrderSchema(Schema):
     completed_at = ma.fields.AwareDateTime(allow_none=True)
     closed_at = ma.fields.AwareDateTime(allow_none=True)
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    planned_completion = ma.fields.AwareDateTime(
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "When the published schedule finishes the order; null while no plan covers it"},
+    )
 
 
 class RecordVersionSchema(Schema):

@@ -238,7 +238,8 @@ class RunGantt(MethodView):
     @blp.requires(VIEW)
     @blp.response(200)
     def get(self, run):
-        """The Gantt chart's data: bars, non-working time, maintenance and breakdowns, actuals, now (epoch ms)."""
+        """The Gantt chart's data: bars, non-working time, maintenance and breakdowns, machine time held by the
+        published work of orders the version left out, actuals, now (epoch ms)."""
         if run.status not in SOLVED:
             raise ValidationFailed(_("This run has no schedule."), errors={"run_id": [_("Not solved.")]})
         return gantt.gantt(db.session, run, language=_language())

@@ -7,13 +7,15 @@ Sources, each through the interface its owner publishes for it:
 * master data: active machines and their working intervals from the shift calendars (DST-safe);
 * the equipment app's availability service, when the factory has the app enabled: planned maintenance and
   current breakdowns;
-* this app: changeover times between product families, the settings, and the reference schedule (the published
-  version, or the version being re-optimised) with the planner's locks.
+* this app: changeover times between product families, the settings, the reference schedule (the published plan,
+  also when a draft is re-optimised) and the planner's locks (those of the version a run starts from).
 
 Started operations stay where they are: the first one running on a machine is frozen at its actual machine and
 start and ends when its remaining quantity is done; any other started one (paused there) is locked to that
 machine. Published work starting inside the frozen horizon keeps its place too, when nothing makes that
-impossible (its machine stopped, work before it was not frozen).
+impossible (its machine stopped, work before it was not frozen) and no planner locked it elsewhere. A run for a
+selection of orders leaves the others where the published plan has them: their slots are time their machines are
+taken (``planned:`` windows).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from platform_core.masterdata.models import Machine as MachineRow
 from platform_core.tenants.models import Tenant, TenantApp
 
 STARTED = ("running", "paused")
+OCCUPIED = "planned"  # label kind of the machine time other orders' published work holds
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,16 @@ class _Builder:
     def available(self, machine_id: int, start: int, end: int) -> bool:
         return all(w.end <= start or w.start >= end for w in self.blocked[machine_id])
 
+    def occupy(self, slot: Slot, order_number: str) -> bool:
+        """Take the machine for the time a published slot of an order left out of the run holds it."""
+        if slot.machine_id not in self.machines:
+            return False
+        start, end = max(0, self.minute(slot.start)), self.minute(slot.end, up=True)
+        if end <= max(start, self.now):
+            return False
+        self.blocked[slot.machine_id].append(Window(start, end, f"{OCCUPIED}:{order_number}"))
+        return True
+
 
 def _minutes(op: planning.RemainingOperation, machine_id: int) -> int:
     for option in op.options:
@@ -251,7 +264,9 @@ def assemble(
         if selected:
             scheduled.add(order.order_id)
             _order_problems(builder, order)
-    frozen.update(_frozen_horizon(builder, orders, reference_slots, frozen, metas))
+    occupied = _occupy_published(builder, orders, chosen, reference_slots, frozen_ops)
+    unlocked = {op_id: slot for op_id, slot in reference_slots.items() if op_id not in locks}  # a lock is obeyed
+    frozen.update(_frozen_horizon(builder, orders, unlocked, frozen, metas, occupied))
     references = list(frozen.values())
     for op_id, slot in reference_slots.items():
         key = str(op_id)
@@ -298,6 +313,27 @@ def _frozen_running(builder: _Builder, orders: list[planning.OpenOrder]) -> tupl
         end = max(end, start + 1, builder.now)
         frozen[str(op.operation_id)] = Assignment(str(op.operation_id), str(machine_id), start, end, 0)
     return frozen, {int(k) for k in frozen}
+
+
+def _occupy_published(
+    builder: _Builder,
+    orders: list[planning.OpenOrder],
+    chosen: set[int] | None,
+    reference: dict[int, Slot],
+    frozen_ops: set[int],
+) -> set[int]:
+    """Operations of open orders the run leaves out keep their published place; their ids are returned."""
+    if chosen is None:
+        return set()
+    occupied = set()
+    for order in orders:
+        if order.order_id in chosen:
+            continue
+        for op in order.operations:
+            slot = reference.get(op.operation_id)
+            if op.operation_id not in frozen_ops and slot is not None and builder.occupy(slot, order.number):
+                occupied.add(op.operation_id)
+    return occupied
 
 
 def _job(builder, order, ops, frozen_ops: set[int], locks: dict[int, PlannerLock], metas: dict) -> Job | None:
@@ -425,17 +461,19 @@ def _frozen_horizon(
     reference: dict[int, Slot],
     running: dict[str, Assignment],
     metas: dict[str, OpMeta],
+    occupied: set[int],
 ) -> dict[str, Assignment]:
     """Published work that starts within the frozen horizon keeps its machine and start.
 
     Only when that is still possible: its machine works and is free then, and everything before it in its order
-    and on its machine is frozen too (otherwise the rest of the schedule could not be planned around it).
+    and on its machine is frozen too, or holds its published place outside the run (otherwise the rest of the
+    schedule could not be planned around it).
     """
     minutes = builder.settings.frozen_minutes
     if minutes <= 0 or not reference:
         return {}
     until = builder.now + minutes
-    frozen_now = {int(k) for k in running}
+    frozen_now = {int(k) for k in running} | occupied
     result: dict[str, Assignment] = {}
     candidates = sorted(
         (s for s in reference.values() if str(s.operation_id) in metas and s.operation_id not in frozen_now),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from apps.scheduling import actuals
 from apps.scheduling import runs as r
 from apps.scheduling import timeaxis as ta
-from apps.scheduling.assembly import due_moment, tenant_zone
+from apps.scheduling.assembly import OCCUPIED, due_moment, tenant_zone
 from apps.scheduling.kpis import MOVE_TOLERANCE
 from apps.scheduling.models import PUBLISHABLE, Run
 from apps.scheduling.solver import instance_from_dict
@@ -47,7 +47,7 @@ def gantt(session: Session, run: Run, *, language: str = "zh_CN") -> dict[str, A
         for p in session.scalars(sa.select(Product).where(Product.code.in_({s.product_code for s in slots})))
     }
     published = r.published(session)
-    before = {s.operation_id: s for s in r.slots_of(session, published)} if published and published.id != run.id else {}
+    before = {s.operation_id: s for s in r.published_plan(session)} if published and published.id != run.id else {}
     bars = []
     for slot in slots:
         old = before.get(slot.operation_id)
@@ -75,7 +75,7 @@ def gantt(session: Session, run: Run, *, language: str = "zh_CN") -> dict[str, A
                 and (old.machine_id != slot.machine_id or abs(old.start - slot.start) >= MOVE_TOLERANCE),
             }
         )
-    shading, stops, eligible = {}, [], {}
+    shading, stops, occupied, eligible = {}, [], [], {}
     if instance is not None and run.origin is not None:
         # calendars are known from minute 0 on: earlier time is not drawn as non-working
         low, high = max(0, ta.minutes_after(run.origin, start)), ta.minutes_after(run.origin, end, up=True)
@@ -88,7 +88,8 @@ def gantt(session: Session, run: Run, *, language: str = "zh_CN") -> dict[str, A
                 ]
             for window in machine.unavailable:
                 kind, _sep, reference = window.label.partition(":")
-                stops.append(
+                # time held by orders this version left to the published plan is not a stop of the machine
+                (occupied if kind == OCCUPIED else stops).append(
                     {
                         "machine_id": int(machine.id),
                         "start": ms(ta.at_minute(run.origin, window.start)),
@@ -142,6 +143,7 @@ def gantt(session: Session, run: Run, *, language: str = "zh_CN") -> dict[str, A
         "bars": bars,
         "shading": shading,
         "unavailable": stops,
+        "occupied": occupied,
         "actuals": done,
         "eligible": eligible,
     }

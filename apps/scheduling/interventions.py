@@ -21,9 +21,9 @@ from apps.orders import planning
 from apps.scheduling import kpis as k
 from apps.scheduling import runs as r
 from apps.scheduling import timeaxis as ta
-from apps.scheduling.assembly import tenant_zone
+from apps.scheduling.assembly import OCCUPIED, tenant_zone
 from apps.scheduling.models import PUBLISHABLE, Run, RunKind, Slot
-from apps.scheduling.solver import Assignment, Instance, Operation, instance_from_dict, validate
+from apps.scheduling.solver import Assignment, Instance, Operation, Window, instance_from_dict, validate
 from platform_core.db import utcnow
 from platform_core.errors import Conflict, InvalidTransition, ValidationFailed
 from platform_core.masterdata.models import Machine
@@ -109,14 +109,7 @@ def check_move(session: Session, run: Run, slot: Slot, machine: Machine, start: 
         )
     for window in instance.machine_by_id()[str(machine.id)].unavailable:
         if window.start < end and s - setup < window.end:
-            errors["start"].append(
-                _(
-                    "Machine %(machine)s is unavailable from %(start)s to %(end)s.",
-                    machine=machine.code,
-                    start=clock(window.start),
-                    end=clock(window.end),
-                )
-            )
+            errors["start"].append(_unavailable(machine, window, clock))
     if before is not None and minute(before.end, up=True) > s - setup:
         errors["start"].append(_("It would overlap %(other)s on this machine.", other=_describe(before)))
     if after is not None and end + _changeover(instance, machine.id, op.family, after.family) > minute(after.start):
@@ -124,6 +117,22 @@ def check_move(session: Session, run: Run, slot: Slot, machine: Machine, start: 
     if errors:
         raise ValidationFailed(_("The move is not possible."), errors=dict(errors))
     return s, end, setup
+
+
+def _unavailable(machine: Machine, window: Window, clock) -> str:
+    kind, _sep, order_number = window.label.partition(":")
+    if kind == OCCUPIED:
+        return _(
+            "It would overlap the published work of order %(order)s on %(machine)s.",
+            order=order_number,
+            machine=machine.code,
+        )
+    return _(
+        "Machine %(machine)s is unavailable from %(start)s to %(end)s.",
+        machine=machine.code,
+        start=clock(window.start),
+        end=clock(window.end),
+    )
 
 
 def _set_lock(run: Run, operation_id: int, lock: dict | None) -> None:
@@ -169,7 +178,7 @@ def refresh(session: Session, run: Run) -> Run:
     for slot in slots:
         slot.late = tardiness.get(f"order-{slot.order_id}", 0) > 0
     figures = k.figures(report.kpis, run.origin, instance.now, {s.operation_id for s in slots}, instance.jobs)
-    reference = r.reference_for(session, run)
+    reference = r.published_plan(session)
     figures["moved"] = k.moved(slots, reference)
     figures["affected"] = k.affected_orders(slots, reference) if reference else []
     figures["conflicts"] = list(report.violations)

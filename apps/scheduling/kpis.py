@@ -88,7 +88,7 @@ def compare(session: Session, runs: list[Run]) -> dict[str, Any]:
     """Side by side: each version's figures, its operations moved against the published version, and the
     utilisation of every machine that appears in any of them."""
     published = r.published(session)
-    reference = r.slots_of(session, published)
+    reference = r.published_plan(session)
     rows, machine_ids = [], set()
     for run in runs:
         figures = dict(run.kpis or {})

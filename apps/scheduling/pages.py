@@ -1,7 +1,8 @@
 """Planner pages: runs and their live progress, versions, comparison, the Gantt, settings.
 
 The pages render what the API offers; writes go through the same services, and a refused write is rolled back
-before its message is shown (a redirect would otherwise commit whatever the service did before refusing).
+before its message is shown (a redirect would otherwise commit whatever the service did before refusing). Every
+page carries the banner of pending repair proposals, from which a planner publishes or discards one at once.
 """
 
 from __future__ import annotations
@@ -84,6 +85,23 @@ def cause_label(cause: str | None) -> str:
     return labels.get(cause or "", cause or "")
 
 
+def _page(template: str, **context: Any) -> str:
+    """A full planning page: its own content, the formatting helpers and the repair proposals banner."""
+    return render_template(
+        template,
+        proposals=r.pending_proposals(db.session),
+        banner_next=request.full_path.rstrip("?"),
+        **helpers(),
+        **context,
+    )
+
+
+def _local_path(target: str | None) -> str | None:
+    """``target`` when it is a page of this app (where a banner action returns to), else None."""
+    prefix = url_for("scheduling.index")
+    return target if target and target.startswith(prefix) and "\\" not in target else None
+
+
 def _refused(error: DomainError) -> None:
     db.session.rollback()
     flash(error.message, "error")
@@ -95,18 +113,22 @@ def _refused(error: DomainError) -> None:
 def index():
     runs = db.session.scalars(r.runs_query().limit(RECENT)).all()
     jobs = {run.id: r.job_of(db.session, run) for run in runs}
-    return render_template(
+    return _page(
         "scheduling/index.html",
         published=r.published(db.session),
-        proposals=r.pending_proposals(db.session),
         runs=runs,
         states={run.id: r.state(run, jobs[run.id]) for run in runs},
-        **helpers(),
     )
 
 
 def proposals_fragment():
-    return render_template("scheduling/_proposals.html", proposals=r.pending_proposals(db.session), **helpers())
+    """The banner again (htmx polls it), its actions still returning to the page it is shown on."""
+    return render_template(
+        "scheduling/_proposals.html",
+        proposals=r.pending_proposals(db.session),
+        banner_next=_local_path(request.args.get("next")) or url_for("scheduling.index"),
+        **helpers(),
+    )
 
 
 # --- a new run ------------------------------------------------------------------------------------------------------
@@ -149,14 +171,13 @@ def run_new():
         else:
             flash(_("Run %(label)s is queued; a worker solves it now.", label=run.label), "success")
             return redirect(url_for("scheduling.run", run_id=run.id))
-    return render_template(
+    return _page(
         "scheduling/new.html",
         form=form,
         orders=orders,
         chosen_all=chosen_all,
         chosen=chosen,
         hints={p.value: str(h) for p, h in p.HINTS.items()},
-        **helpers(),
     )
 
 
@@ -190,7 +211,7 @@ def run_page(run_id: int):
         for machine_id, value in ((run.kpis or {}).get("utilisation") or {}).items()
         if int(machine_id) in machines
     )
-    return render_template(
+    return _page(
         "scheduling/run.html",
         run=run,
         state=r.state(run, job),
@@ -201,10 +222,9 @@ def run_page(run_id: int):
         problems=pb.described(run.problems),
         figures=run.kpis or {},
         utilisation=utilisation,
-        moved_now=k.moved(r.slots_of(db.session, run), r.slots_of(db.session, current))
+        moved_now=k.moved(r.slots_of(db.session, run), r.published_plan(db.session))
         if current is not None and current.id != run.id and run.status in SOLVED
         else None,
-        **helpers(),
     )
 
 
@@ -224,13 +244,12 @@ def gantt_page(run_id: int):
         flash(_("This run has no schedule yet."), "error")
         return redirect(url_for("scheduling.run", run_id=run.id))
     view = "order" if request.args.get("view") == "order" else "machine"
-    return render_template(
+    return _page(
         "scheduling/gantt.html",
         run=run,
         view=view,
         editable=run.status in PUBLISHABLE,
         move_form=forms.MoveForm(),
-        **helpers(),
     )
 
 
@@ -260,7 +279,7 @@ def run_action(action: str):
                 flash(_("Version %(label)s is published: the shop floor follows it now.", label=run.label), "success")
         except DomainError as error:
             _refused(error)
-        return redirect(url_for("scheduling.run", run_id=run.id))
+        return redirect(_local_path(request.form.get("next")) or url_for("scheduling.run", run_id=run.id))
 
     view.__name__ = f"run_{action}"
     return view
@@ -312,7 +331,7 @@ def compare():
     found = {run.id: run for run in db.session.scalars(sa.select(Run).where(Run.id.in_(ids)))}
     chosen = [found[i] for i in dict.fromkeys(ids) if i in found]
     table = k.compare(db.session, chosen)
-    return render_template("scheduling/compare.html", table=table, chosen=chosen, candidates=solved, **helpers())
+    return _page("scheduling/compare.html", table=table, chosen=chosen, candidates=solved)
 
 
 # --- settings -------------------------------------------------------------------------------------------------------
@@ -340,12 +359,11 @@ def _settings_form(current) -> forms.SettingsForm:
 
 def settings_page(form: forms.SettingsForm | None = None, setup_form: forms.SetupTimeForm | None = None):
     current = settings.get_settings(db.session)
-    return render_template(
+    return _page(
         "scheduling/settings.html",
         form=form or _settings_form(current),
         setup_form=setup_form or _setup_form(),
         setup_times=settings.setup_times(db.session),
-        **helpers(),
     )
 
 

@@ -2,7 +2,9 @@
 
 In one transaction: the previous published version is superseded, this one is published, its slots are written
 to the operations through the orders app's planning service (planned machine, start, end and the sequence the
-tablets' dispatch lists follow), and ``scheduling.schedule_published`` is announced. Two planners publishing at
+tablets' dispatch lists follow, and each order's planned completion), and ``scheduling.schedule_published`` is
+announced. A version that planned a selection of orders replaces the plan of those orders only: the others keep
+their planned slots, and every machine's sequence is numbered again over both. Two planners publishing at
 the same moment are serialised by the factory's scheduling lock: the second waits, then supersedes the first;
 the partial unique index on published versions is the backstop. Slots of operations completed since the version
 was solved are left out, so a version is still publishable an hour later.
@@ -37,6 +39,16 @@ def planned_slots(slots: list[Slot], open_operations: set[int]) -> list[planning
     return planned
 
 
+def plan_after(session: Session, run: Run) -> list[Slot]:
+    """The plan once ``run`` is published: its slots of the orders it planned, the current plan of the others."""
+    slots = r.slots_of(session, run)
+    if run.order_ids is None:
+        return slots
+    chosen = set(run.order_ids)
+    kept = [s for s in r.published_plan(session) if s.order_id not in chosen]
+    return [s for s in slots if s.order_id in chosen] + kept
+
+
 def publish(session: Session, run: Run, *, actor: str) -> Run:
     """Make ``run`` the factory's plan."""
     lock_factory(session)
@@ -53,11 +65,12 @@ def publish(session: Session, run: Run, *, actor: str) -> Run:
             errors={"conflicts": run.kpis["conflicts"]},
         )
     previous = r.published(session)
+    plan = plan_after(session, run)  # while the current plan is still the published one
     if previous is not None:
         previous.status = RunStatus.SUPERSEDED
         session.flush()  # before the new one counts as published (one published version per factory)
     open_operations = {op.operation_id for order in planning.open_orders(session) for op in order.operations}
-    planned = planned_slots(r.slots_of(session, run), open_operations)
+    planned = planned_slots(plan, open_operations)
     planning.write_plan(session, planned, plan_ref=f"scheduling-{run.id}/{run.label}", replace=True)
     run.status = RunStatus.PUBLISHED
     run.published_at = utcnow()

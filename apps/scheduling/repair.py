@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from apps.orders import planning
 from apps.scheduling import runs as r
-from apps.scheduling.models import Cause, Run, RunKind, RunStatus, Slot
+from apps.scheduling.models import Cause, Run, RunKind, RunStatus
 from apps.scheduling.settings import get_settings
 from platform_core import events
 from platform_core.db import Actor, db, utcnow
@@ -79,12 +79,10 @@ def propose(session: Session, cause: Cause, detail: dict[str, Any]) -> Run | Non
     )
 
 
-def _planned_on(session: Session, run: Run, machine_id: int, start: dt.datetime, end: dt.datetime | None) -> bool:
-    """Whether the version has work on the machine that overlaps ``[start, end)`` (``end=None``: open-ended)."""
-    statement = sa.select(sa.func.count()).where(Slot.run_id == run.id, Slot.machine_id == machine_id, Slot.end > start)
-    if end is not None:
-        statement = statement.where(Slot.start < end)
-    return bool(session.scalar(statement))
+def _planned_on(session: Session, machine_id: int, start: dt.datetime, end: dt.datetime | None) -> bool:
+    """Whether the published plan has work on the machine that overlaps ``[start, end)`` (``end=None``: open-ended)."""
+    on_machine = (s for s in r.published_plan(session) if s.machine_id == machine_id)
+    return any(s.end > start and (end is None or s.start < end) for s in on_machine)
 
 
 # --- event subscribers -------------------------------------------------------------------------------------------
@@ -98,7 +96,7 @@ def on_machine_down(session: Session, event: Event) -> None:
         return
     since = _moment(payload.get("since"), event.occurred_at)
     until = _moment(payload.get("expected_up_at"), None) if payload.get("expected_up_at") else None
-    if _planned_on(session, current, machine_id, since, until):
+    if _planned_on(session, machine_id, since, until):
         detail = {"machine_id": machine_id, "machine_code": payload.get("machine_code"), "since": since.isoformat()}
         detail["expected_up_at"] = until.isoformat() if until else None
         propose(session, Cause.MACHINE_DOWN, detail)
@@ -132,7 +130,7 @@ def on_maintenance_planned(session: Session, event: Event) -> None:
     ends = _moment(payload.get("ends_at"), None)
     if starts is None or ends is None:
         return
-    if _planned_on(session, current, machine_id, starts, ends):
+    if _planned_on(session, machine_id, starts, ends):
         detail = {"machine_id": machine_id, "maintenance_id": payload.get("maintenance_id")}
         detail.update(starts_at=starts.isoformat(), ends_at=ends.isoformat())
         propose(session, Cause.MAINTENANCE, detail)

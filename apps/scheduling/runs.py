@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from apps.orders import planning
-from apps.scheduling.assembly import PlannerLock, assemble
+from apps.scheduling.assembly import PlannerLock, assemble, due_moment, tenant_zone
 from apps.scheduling.locking import lock_factory
 from apps.scheduling.models import PUBLISHABLE, Preset, Run, RunKind, RunStatus, Slot
 from apps.scheduling.settings import get_settings
@@ -54,6 +54,49 @@ def slots_of(session: Session, run: Run | None) -> list[Slot]:
     if run is None:
         return []
     return list(session.scalars(sa.select(Slot).where(Slot.run_id == run.id).order_by(Slot.start, Slot.id)))
+
+
+def published_plan(session: Session) -> list[Slot]:
+    """The plan the shop floor follows, one slot per open operation that has a planned place.
+
+    That is the published version's slots, and for orders a partly published version left alone, the places an
+    earlier version gave them (read back from the operations: those versions are superseded by now).
+    """
+    own = {s.operation_id: s for s in slots_of(session, published(session))}
+    zone = tenant_zone(session)
+    plan: list[Slot] = []
+    for order in planning.open_orders(session):
+        placed = [op for op in order.operations if op.planned_machine_id and op.planned_start and op.planned_end]
+        if not placed:
+            continue
+        completion = max(op.planned_end for op in placed)
+        late = order.due_date is not None and completion > due_moment(order.due_date, zone)
+        plan.extend(own.get(op.operation_id) or _kept_slot(order, op, late) for op in placed)
+    return sorted(plan, key=lambda s: (s.start, s.operation_id))
+
+
+def _kept_slot(order: planning.OpenOrder, op: planning.RemainingOperation, late: bool) -> Slot:
+    """A slot (never stored) for an operation planned by an earlier version."""
+    return Slot(
+        operation_id=op.operation_id,
+        order_id=order.order_id,
+        order_number=order.number,
+        product_code=order.product_code,
+        family=order.family_code,
+        op_sequence=op.sequence,
+        op_name=op.name,
+        quantity=op.remaining_quantity,
+        due_date=order.due_date,
+        priority=order.priority,
+        machine_id=op.planned_machine_id,
+        start=op.planned_start,
+        end=op.planned_end,
+        setup_minutes=0,
+        sequence=op.planned_sequence or 0,
+        frozen=False,
+        locked=False,
+        late=late,
+    )
 
 
 def _next_number(session: Session) -> int:
@@ -206,12 +249,6 @@ def copy_run(session: Session, run: Run, *, actor: str) -> Run:
     return copy
 
 
-def reference_for(session: Session, run: Run) -> list[Slot]:
-    """The schedule a run keeps close to: its base version (re-optimising), else the published one."""
-    base = run.base if run.base is not None else published(session)
-    return slots_of(session, base)
-
-
 def locks_for(session: Session, run: Run) -> dict[int, PlannerLock]:
     """The planner's locks a run must respect: those of the version it starts from."""
     return locks_for_version(session, run.base if run.base is not None else published(session))
@@ -280,13 +317,12 @@ def progress(session: Session, run: Run) -> dict[str, Any]:
 
 def preview(session: Session, order_ids: list[int] | None = None, horizon_start: dt.datetime | None = None) -> dict:
     """What a run would plan, and the data problems it would meet, without solving anything."""
-    current = published(session)
     assembled = assemble(
         session,
         horizon_start=horizon_start or utcnow(),
         order_ids=order_ids,
-        reference=slots_of(session, current),
-        locks=locks_for_version(session, current),
+        reference=published_plan(session),
+        locks=locks_for_version(session, published(session)),
     )
     return {
         "orders": len(assembled.scheduled_orders),

@@ -108,7 +108,7 @@ def solve_run(ctx: JobContext) -> dict[str, Any]:
             reading,
             horizon_start=max(queued.horizon_start, utcnow()),  # it waited in the queue: plan from now
             order_ids=queued.order_ids,
-            reference=r.reference_for(reading, queued),
+            reference=r.published_plan(reading),  # also when re-optimising: what the shop floor follows
             locks=r.locks_for(reading, queued),
         )
         preset, time_limit, kind = queued.preset, queued.time_limit_s, queued.kind
@@ -167,7 +167,7 @@ def _record(session: Session, run: Run, assembled: Assembled, config: SolverConf
     store_slots(session, run, assembled, solution.assignments, report.kpis.tardiness_by_job)
     figures = k.figures(report.kpis, assembled.origin, assembled.instance.now, assembled.ops, assembled.instance.jobs)
     slots = r.slots_of(session, run)
-    reference = r.reference_for(session, run)
+    reference = r.published_plan(session)
     figures["moved"] = k.moved(slots, reference)
     figures["affected"] = k.affected_orders(slots, reference) if reference else []
     run.kpis = figures

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from apps.orders import planning
+from apps.orders.models import WorkOrder
 from platform_core.errors import ValidationFailed
 from tests.apps.orders.conftest import get, ops
 
@@ -69,6 +70,34 @@ def test_a_published_plan_sets_the_sequence_per_machine(client, shop):
         assert planning.dispatch_sequence(shop.session, shop.m1.id) == [ops(c)[0].id, ops(a)[0].id]
         planning.clear_plan(shop.session)
     assert [i["order_number"] for i in _dispatch(client, shop, machine_id=shop.m1.id)] == [a.number, b.number, c.number]
+
+
+def _completions(shop, *orders) -> list[dt.datetime | None]:
+    with shop.scoped():
+        return [shop.session.get(WorkOrder, order.id).planned_completion for order in orders]
+
+
+def test_a_plan_gives_each_order_its_planned_completion_and_forgetting_it_clears_it(shop):
+    a, b = shop.order(), shop.order()
+    (a10, a20), (b10, _b20) = ops(a), ops(b)
+    with shop.scoped():
+        planning.write_plan(
+            shop.session,
+            [
+                planning.PlannedSlot(a10.id, shop.m1.id, T0, T0 + dt.timedelta(hours=2), 1),
+                planning.PlannedSlot(a20.id, shop.m3.id, T0 + dt.timedelta(hours=2), T0 + dt.timedelta(hours=3), 1),
+                planning.PlannedSlot(b10.id, shop.m2.id, T0, T0 + dt.timedelta(hours=5), 1),
+            ],
+            plan_ref="schedule-1/V1",
+        )
+    assert _completions(shop, a, b) == [T0 + dt.timedelta(hours=3), T0 + dt.timedelta(hours=5)]
+    with shop.scoped():  # a new plan that covers A only
+        slot = planning.PlannedSlot(a10.id, shop.m1.id, T0, T0 + dt.timedelta(hours=4), 1)
+        planning.write_plan(shop.session, [slot], plan_ref="schedule-2/V2")
+    assert _completions(shop, a, b) == [T0 + dt.timedelta(hours=4), None]
+    with shop.scoped():
+        planning.clear_plan(shop.session)
+    assert _completions(shop, a, b) == [None, None]
 
 
 def test_a_plan_with_a_bad_slot_writes_nothing(shop):

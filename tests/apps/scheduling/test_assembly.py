@@ -290,3 +290,40 @@ def test_planner_locks_become_engine_locks_and_stale_ones_are_dropped(plant):
     assert second.lock is None
     dropped = next(p for p in assembled.problems if p["kind"] == "lock_dropped")
     assert dropped["reason"] == "machine" and dropped["sequence"] == 20
+
+
+def test_a_selection_plans_around_the_published_work_of_the_other_orders(plant):
+    chosen, other = plant.order(quantity=10), plant.order(quantity=10)
+    other10, other20 = plant.ops(other)
+    start = plant.start
+    published = _published(
+        plant,
+        [
+            (other10, plant.m1, start + dt.timedelta(minutes=10), start + dt.timedelta(minutes=50)),
+            (other20, plant.m3, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2, minutes=15)),
+        ],
+    )
+    with plant.scope():
+        reference = list(plant.session.get(Run, published.id).slots)
+    assembled = plant.assemble(order_ids=[chosen.id], reference=reference)
+    zero = assembled.minute(start)
+    assert f"order-{other.id}" not in {j.id for j in assembled.instance.jobs}
+    assert _machine(assembled, plant.m1).unavailable == (Window(zero + 10, zero + 50, f"planned:{other.number}"),)
+    assert _machine(assembled, plant.m3).unavailable == (Window(zero + 120, zero + 135, f"planned:{other.number}"),)
+    assert assembled.instance.frozen_assignments() == {}  # the chosen order has no published place to keep
+    everything = plant.assemble(reference=reference)  # a run for every order moves the other one freely
+    assert _machine(everything, plant.m1).unavailable == () and _machine(everything, plant.m3).unavailable == ()
+
+
+def test_a_lock_elsewhere_wins_over_the_frozen_horizon(plant):
+    order = plant.order(quantity=10)
+    op10 = plant.ops(order)[0]
+    soon = plant.start + dt.timedelta(minutes=5)
+    published = _published(plant, [(op10, plant.m1, soon, soon + dt.timedelta(minutes=40))])
+    with plant.scope():
+        reference = list(plant.session.get(Run, published.id).slots)
+    later = plant.start + dt.timedelta(hours=3)
+    assembled = plant.assemble(reference=reference, locks={op10.id: PlannerLock(plant.m2.id, later)})
+    assert assembled.instance.frozen_assignments() == {}
+    lock = _job(assembled, order).operations[0].lock
+    assert (lock.machine, lock.start) == (str(plant.m2.id), assembled.minute(later))

@@ -152,3 +152,50 @@ def test_slots_are_addressed_within_their_own_version(client, plant):
     foreign = _slots(plant, second)[0]
     response = api(client, plant.planner, "POST", f"/runs/{first.id}/slots/{foreign.id}/lock")
     assert response.status_code == 404
+
+
+def _machine(plant, machine_id: int) -> md.Machine:
+    return next(m for m in (plant.m1, plant.m2, plant.m3) if m.id == machine_id)
+
+
+def test_re_optimising_a_draft_keeps_its_locks_and_follows_the_published_plan(client, plant):
+    a, b = plant.order(product=plant.pb, quantity=30), plant.order(product=plant.pb, quantity=30)
+    (a10,), (b10,) = plant.ops(a), plant.ops(b)
+    published = plant.run(preset="makespan")
+    assert api(client, plant.planner, "POST", f"/runs/{published.id}/publish").status_code == 200
+    a_published = _slot(plant, published, a10)
+    assert a_published.start == plant.start  # inside the frozen horizon of a run planning from then
+    machine = _machine(plant, a_published.machine_id)
+    draft_id = api(client, plant.planner, "POST", f"/runs/{published.id}/copy").json["id"]
+    with plant.scope():
+        draft = plant.session.get(Run, draft_id)
+    # in the draft, A sits two hours later without a lock, and B is locked after it on the same machine
+    assert _move(client, plant, draft, _slot(plant, draft, a10), machine, local(tomorrow(), 10)).status_code == 200
+    unlocked = api(client, plant.planner, "POST", f"/runs/{draft.id}/slots/{_slot(plant, draft, a10).id}/unlock")
+    assert unlocked.status_code == 200
+    target = local(tomorrow(), 13)
+    assert _move(client, plant, draft, _slot(plant, draft, b10), machine, target).status_code == 200
+
+    queued = api(client, plant.planner, "POST", f"/runs/{draft.id}/reoptimise").json
+    with plant.scope():
+        run = plant.session.get(Run, queued["id"])
+        run.horizon_start = plant.start  # plan from tomorrow 08:00, whatever the time the test runs
+    solved = plant.solve(run)
+    a_now, b_now = _slot(plant, solved, a10), _slot(plant, solved, b10)
+    assert (a_now.machine_id, a_now.start, a_now.frozen) == (machine.id, plant.start, True)  # published place
+    assert (b_now.machine_id, b_now.start, b_now.locked) == (machine.id, target, True)  # the draft's lock
+    assert solved.kpis["moved"] == 1  # against what the shop floor follows, not against the draft
+    assert [row["order_id"] for row in solved.kpis["affected"]] == [b.id]
+
+
+def test_a_move_onto_the_published_work_of_an_order_left_out_is_refused(client, plant):
+    a, b = plant.order(product=plant.pb, quantity=30), plant.order(product=plant.pb, quantity=30)
+    published = plant.run(order_ids=[a.id])
+    assert api(client, plant.planner, "POST", f"/runs/{published.id}/publish").status_code == 200
+    a_published = _slot(plant, published, plant.ops(a)[0])
+    draft = plant.run(order_ids=[b.id])
+    slot = _slot(plant, draft, plant.ops(b)[0])
+    response = _move(client, plant, draft, slot, _machine(plant, a_published.machine_id), a_published.start)
+    assert response.status_code == 422
+    assert a.number in " ".join(response.json["errors"]["start"])
+    assert _slot(plant, draft, plant.ops(b)[0]).start == slot.start

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
-from apps.scheduling.models import Run, RunStatus, SetupTime, Slot
-from tests.apps.scheduling.conftest import api, local, tomorrow
+from apps.scheduling import repair
+from apps.scheduling.models import Cause, Run, RunStatus, SetupTime, Slot
+from tests.apps.scheduling.conftest import SHANGHAI, api, local, tomorrow
 from tests.factories import csrf_token, web_login
 
 
@@ -217,3 +220,88 @@ def test_the_compare_api_needs_known_runs(client, plant):
     assert body["published_id"] == first.id and body["runs"][0]["moved"] is None and body["runs"][1]["moved"] >= 0
     unknown = api(client, plant.viewer, "GET", "/compare", query_string={"run_ids": "999999"})
     assert unknown.status_code == 422 and "run_ids" in unknown.json["errors"]
+
+
+def _proposal(client, plant) -> Run:
+    """A published plan and a repair proposal for it."""
+    plant.order(quantity=60)
+    published = plant.run()
+    assert api(client, plant.planner, "POST", f"/runs/{published.id}/publish").status_code == 200
+    with plant.scope():
+        queued = repair.propose(plant.session, Cause.SLIPPAGE, {"operations": 1, "minutes": 90})
+    proposal = plant.solve(queued)
+    assert proposal.status is RunStatus.PROPOSED
+    return proposal
+
+
+def _banner_actions(html: str, proposal: Run) -> set[str]:
+    assert f'class="flash sch-proposal" role="status" data-run="{proposal.id}"' in html
+    return {action for action in ("publish", "discard") if f'data-proposal-action="{action}"' in html}
+
+
+def test_the_repair_banner_is_on_every_planning_page_with_its_actions(client, plant):
+    proposal = _proposal(client, plant)
+    pages = [
+        "/scheduling/",
+        "/scheduling/runs/new",
+        f"/scheduling/runs/{proposal.id}",
+        f"/scheduling/runs/{proposal.id}/gantt",
+        "/scheduling/compare",
+        "/scheduling/settings",
+    ]
+    _signed_in(client, plant.planner)
+    for url in pages:
+        assert _banner_actions(client.get(url).text, proposal) == {"publish", "discard"}, url
+    client.get("/logout")
+    _signed_in(client, plant.supervisor)
+    for url in [u for u in pages if u != "/scheduling/runs/new"]:
+        assert _banner_actions(client.get(url).text, proposal) == set(), url  # supervisors look, planners decide
+    fragment = client.get("/scheduling/proposals?next=/scheduling/settings").text
+    assert _banner_actions(fragment, proposal) == set() and "next=/scheduling/settings" in fragment
+
+
+def test_a_proposal_is_published_from_the_banner_in_one_action(client, plant):
+    proposal = _proposal(client, plant)
+    _signed_in(client, plant.planner)
+    gantt = f"/scheduling/runs/{proposal.id}/gantt?view=order"
+    done = _post(client, f"/scheduling/runs/{proposal.id}/publish", {"next": gantt}, page=gantt)
+    assert done.status_code == 302 and done.headers["Location"] == gantt  # back where the planner was
+    with plant.scope():
+        assert plant.session.get(Run, proposal.id).status is RunStatus.PUBLISHED
+    assert f'data-run="{proposal.id}"' not in client.get("/scheduling/settings").text
+
+
+def test_a_proposal_is_discarded_from_the_banner_and_foreign_returns_are_ignored(client, plant):
+    proposal = _proposal(client, plant)
+    _signed_in(client, plant.planner)
+    done = _post(client, f"/scheduling/runs/{proposal.id}/discard", {"next": "https://example.com/scheduling/"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/scheduling/runs/{proposal.id}"
+    with plant.scope():
+        assert plant.session.get(Run, proposal.id).status is RunStatus.DISCARDED
+    refused = _post(client, f"/scheduling/runs/{proposal.id}/publish", {"csrf_token": ""})
+    assert refused.status_code == 400  # the banner's forms carry the CSRF token; a post without it is refused
+
+
+def _slots_of(plant, run) -> list[Slot]:
+    with plant.scope():
+        return list(plant.session.scalars(sa.select(Slot).where(Slot.run_id == run.id)))
+
+
+def _planned_completion_shown(html: str) -> str:
+    found = re.search(r'<dd id="planned-completion">(.*?)</dd>', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_order_pages_show_the_planned_completion_once_published(client, plant):
+    order = plant.order(quantity=60)
+    run = plant.run()
+    _signed_in(client, plant.planner, "zh_CN")
+    end = max(s.end for s in _slots_of(plant, run) if s.order_id == order.id).astimezone(SHANGHAI)
+    clock = end.strftime("%H:%M")
+    assert clock not in _planned_completion_shown(client.get(f"/orders/work-orders/{order.id}").text)
+    assert _post(client, f"/scheduling/runs/{run.id}/publish").status_code == 302
+    assert clock in _planned_completion_shown(client.get(f"/orders/work-orders/{order.id}").text)
+    listed = client.get("/orders/work-orders").text
+    row = re.search(rf'<tr data-order="{order.number}">(.*?)</tr>', listed, re.S).group(1)
+    assert clock in re.search(r"<td data-planned-completion>(.*?)</td>", row).group(1)
