@@ -1,7 +1,9 @@
 """Quality alarms: a control-chart rule that fired, in plain words, on the screens and as an event.
 
 Consecutive points that break the same rule extend one alarm rather than raising a new one each, so a shifted
-process gives one alarm ("nine points in a row above the centre line", then 10, 11 ...) and not a flood.
+process gives one alarm ("nine points in a row above the centre line", then 10, 11 ...) and not a flood. Only an
+open alarm is extended: once someone has acknowledged it, a point that still breaks the rule means what was done
+did not cure the process, so it raises a new open alarm and everyone is warned again.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ RULE_NAMES = {
 def describe(rule: int, side: str | None, series: str = PRIMARY) -> str:
     """What the rule saw and what it usually means, for the people at the machine."""
     if series == SECONDARY:
-        return _("The spread between the pieces is beyond its control limits: the process became less consistent.")
+        return _describe_spread(side)
     above = side in ("above", "up")
     texts = {
         1: _("A point is above the upper control limit: something changed in the process; check it now.")
@@ -69,6 +71,15 @@ def describe(rule: int, side: str | None, series: str = PRIMARY) -> str:
     return texts[rule]
 
 
+def _describe_spread(side: str | None) -> str:
+    if side == "below":
+        return _(
+            "The spread between the pieces is below its lower control limit: less variation than the limits "
+            "expect; check the gauge's resolution and how the pieces are sampled."
+        )
+    return _("The spread between the pieces is beyond its control limits: the process became less consistent.")
+
+
 def describe_alarm(alarm: QualityAlarm) -> str:
     return describe(alarm.rule, alarm.side, alarm.series)
 
@@ -88,23 +99,11 @@ def raise_or_extend(
 
     Returns the new alarm, or None when an existing one was extended.
     """
-    if continued_from is not None:
-        ongoing = session.scalar(
-            sa.select(QualityAlarm)
-            .where(
-                QualityAlarm.chart_id == chart.id,
-                QualityAlarm.rule == rule,
-                QualityAlarm.series == series,
-                QualityAlarm.last_result_id == continued_from,
-            )
-            .order_by(QualityAlarm.id.desc())
-            .limit(1)
-        )
-        if ongoing is not None:
-            if ongoing.last_result_id != result.id:
-                ongoing.points += 1
-            ongoing.last_result_id, ongoing.point_at = result.id, inspection.inspected_at
-            return None
+    ongoing = _open_alarm_ending_at(session, chart, rule, series, continued_from)
+    if ongoing is not None:
+        ongoing.points += 1
+        ongoing.last_result_id, ongoing.point_at = result.id, inspection.inspected_at
+        return None
     characteristic: Characteristic = result.characteristic
     alarm = QualityAlarm(
         chart_id=chart.id,
@@ -141,6 +140,26 @@ def raise_or_extend(
         },
     )
     return alarm
+
+
+def _open_alarm_ending_at(
+    session: Session, chart: ControlChart, rule: int, series: str, result_id: int | None
+) -> QualityAlarm | None:
+    """The open alarm of this rule whose last point is ``result_id``; acknowledged alarms are not extended."""
+    if result_id is None:
+        return None
+    return session.scalar(
+        sa.select(QualityAlarm)
+        .where(
+            QualityAlarm.chart_id == chart.id,
+            QualityAlarm.rule == rule,
+            QualityAlarm.series == series,
+            QualityAlarm.status == AlarmStatus.OPEN,
+            QualityAlarm.last_result_id == result_id,
+        )
+        .order_by(QualityAlarm.id.desc())
+        .limit(1)
+    )
 
 
 def acknowledge(session: Session, alarm: QualityAlarm, *, by: str, note: str | None) -> QualityAlarm:

@@ -35,6 +35,14 @@ def acting_name() -> str:
     return principal.actor.label
 
 
+def acting_account() -> str:
+    """Who is acting in this request as one unique name (the signed-in username, or the token's): four-eyes
+    rules compare it, because display names and employee names may repeat."""
+    from platform_core.identity.auth import current_principal
+
+    return current_principal().actor.label
+
+
 def actor_label(session: Session) -> str:
     """Who is acting, as the audit trail names them."""
     return current_actor(session).label

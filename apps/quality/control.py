@@ -39,6 +39,7 @@ from apps.quality.spc.charts import (
     compute_limits,
     points,
     secondary_out_of_limits,
+    secondary_side,
     standardise,
 )
 from apps.quality.spc.rules import RULES, all_violations, violations_at
@@ -165,15 +166,16 @@ def _alarms_at(session, chart, result, inspection, limits, window, z, i) -> list
         )
         if alarm is not None:
             raised.append(alarm)
-    if secondary_out_of_limits(limits, window[i]):
-        continued = previous_key if i > 0 and secondary_out_of_limits(limits, window[i - 1]) else None
+    side = secondary_side(limits, window[i])
+    if side is not None:
+        continued = previous_key if i > 0 and secondary_side(limits, window[i - 1]) == side else None
         alarm = alarms.raise_or_extend(
             session,
             chart,
             result,
             inspection,
             rule=1,
-            side="above",
+            side=side,
             series=alarms.SECONDARY,
             continued_from=continued,
         )
@@ -265,9 +267,11 @@ def capability(
     if not chart.chart_type.for_variables:
         return None, ["attribute_chart"]
     spec = characteristic_of(session, chart)
+    if spec is None or (spec.lsl is None and spec.usl is None):
+        return None, ["no_specification"]
     rows = results(session, chart, limit=MAX_BASELINE, since=since, until=until)
     values = [v for r in rows for v in (r.values or ())]
-    if spec is None or len(values) < cap.MIN_VALUES:
+    if len(values) < cap.MIN_VALUES:
         return None, ["few_values"]
     plotted_points = plotted(chart, rows)
     current = state(session, chart, plotted_points)

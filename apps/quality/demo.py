@@ -3,8 +3,9 @@ drifting on CNC-01 (a Nelson rule fires), an NCR holding a lot, a genealogy to t
 
 It runs after the orders demo in the same transaction. The orders events published there have not been
 delivered yet, so quality handles them here first (and records its receipts, so the platform's delivery after
-the commit does not repeat them): the lots, tasks and scrap NCRs of the orders demo are then quality's too. The
-flange lot the orders demo is turning on CNC-01 right now is the one that fails inspection and is held.
+the commit does not repeat them): the lots and tasks of the orders demo are then quality's too (its scrap is
+routine, below the minimum that raises a scrap NCR). The flange lot the orders demo is turning on CNC-01 right
+now is the one that fails inspection and is held.
 
 Older production history (the bar-stock genealogy) predates the orders app in this factory: it is kept under
 negative order ids, which the orders app never issues.
@@ -102,6 +103,8 @@ BAR_DIAMETER = {
 }
 BAR_LOOK = {"code": "VIS", "name": "表面", "kind": "attribute", "defect_codes": ["RUST"], "accept_number": 0}
 
+# The demo people's accounts (platform_core.demo): four-eyes rules compare accounts, not display names.
+INSPECTOR, ADMIN = "inspector", "admin"
 BASELINE = 25  # subgroups before the limits are fixed
 DRIFT = 9  # the last subgroups, each a quarter of a sigma of the mean larger: the tool wears
 
@@ -116,7 +119,7 @@ def _seed(session: Session, now: dt.datetime) -> None:
     products = {p.code: p for p in session.scalars(sa.select(Product))}
     machines = {m.code: m for m in session.scalars(sa.select(Machine))}
     people = {e.employee_no: e for e in session.scalars(sa.select(Employee))}
-    inspector = session.scalar(sa.select(User).where(User.username == "inspector"))
+    inspector = session.scalar(sa.select(User).where(User.username == INSPECTOR))
     for code, cost in COSTS.items():
         if code in products:
             settings.set_unit_cost(session, products[code], cost)
@@ -394,6 +397,7 @@ def _held_lot(session, plan, machines, people, inspector, now) -> None:
     ncr = ncrs.raise_ncr(
         session,
         by="周敏",
+        actor=INSPECTOR,
         inspection=failed.inspection,
         hold_lot=True,
         due_date=(now + dt.timedelta(days=3)).date(),
@@ -401,7 +405,7 @@ def _held_lot(session, plan, machines, people, inspector, now) -> None:
             f"巡检 {failed.inspection.number}：5 件中 2 件外径超上差（80.052、80.057），1 件毛刺。批次已冻结待评审。"
         ),
     )
-    inspector_user = session.scalar(sa.select(User).where(User.username == "inspector"))
+    inspector_user = session.scalar(sa.select(User).where(User.username == INSPECTOR))
     containment = ncrs.add_action(
         session, ncr, step=ActionStep.CONTAINMENT, description="隔离本批次，100% 复检外径", owner=inspector_user
     )
@@ -414,7 +418,7 @@ def _held_lot(session, plan, machines, people, inspector, now) -> None:
         owner=inspector_user,
         due_date=(now + dt.timedelta(days=2)).date(),
     )
-    ncrs.propose(session, ncr, disposition=Disposition.REWORK, note="超差件返车至公差内", by="周敏")
+    ncrs.propose(session, ncr, disposition=Disposition.REWORK, note="超差件返车至公差内", by="周敏", actor=INSPECTOR)
 
 
 def _current_flange_lot(session) -> str | None:
@@ -441,11 +445,11 @@ def _closed_ncr(session, products, machines, now) -> None:
         description="上海阀门厂退回 12 件，孔口毛刺未去净。",
     )
     ncr.raised_at = now - dt.timedelta(days=16)
-    ncrs.propose(session, ncr, disposition=Disposition.REWORK, note="去毛刺后重新交付", by="周敏")
-    ncrs.approve(session, ncr, by="王芳")
+    ncrs.propose(session, ncr, disposition=Disposition.REWORK, note="去毛刺后重新交付", by="周敏", actor=INSPECTOR)
+    ncrs.approve(session, ncr, by="王芳", actor=ADMIN)
     cause = ncrs.add_action(session, ncr, step=ActionStep.CAUSE, description="去毛刺工序漏检")
     ncrs.complete_action(session, cause, result="增加去毛刺后的目视检查")
     check = ncrs.add_action(session, ncr, step=ActionStep.VERIFICATION, description="连续 3 批无毛刺退货")
     ncrs.complete_action(session, check, result="已验证")
-    ncrs.close(session, ncr, by="周敏")
+    ncrs.close(session, ncr, by="周敏", actor=INSPECTOR)
     ncr.closed_at = now - dt.timedelta(days=9)

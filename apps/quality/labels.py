@@ -74,6 +74,9 @@ CAPABILITY_WARNINGS = {
     "not_in_control": _l("The chart shows rule violations: capability describes a stable process only."),
     "no_fixed_limits": _l("The chart has no fixed limits yet: the within-subgroup sigma comes from these data."),
     "attribute_chart": _l("Capability indices apply to measured characteristics."),
+    "no_specification": _l(
+        "The characteristic has no specification limits: set them in its inspection plan to compute capability."
+    ),
 }
 KPI = {
     "fpy": _l("First-pass yield"),

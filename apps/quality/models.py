@@ -489,6 +489,8 @@ class Nonconformance(TenantScoped, Base):
     disposition: Mapped[Disposition | None] = mapped_column(enum_type(Disposition))
     disposition_note: Mapped[str | None] = mapped_column(sa.String(1000))
     proposed_by: Mapped[str | None] = mapped_column(sa.String(120))
+    # The proposer's account (unique, unlike display names): the approver must be someone else (four eyes).
+    proposed_by_actor: Mapped[str | None] = mapped_column(sa.String(120))
     proposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     approved_by: Mapped[str | None] = mapped_column(sa.String(120))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -552,6 +554,8 @@ class LotHold(TenantScoped, Base):
     ncr_id: Mapped[int] = _fk(Nonconformance.id, nullable=False)
     reason: Mapped[str] = mapped_column(sa.String(300))
     held_by: Mapped[str] = mapped_column(sa.String(120))
+    # Whose account placed the hold: before a disposition is approved, someone else must release it.
+    held_by_actor: Mapped[str | None] = mapped_column(sa.String(120))
     held_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     released_by: Mapped[str | None] = mapped_column(sa.String(120))
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -607,6 +611,12 @@ class ProductCost(TenantScoped, Base):
     product: Mapped[Product] = relationship()
 
 
+# A few scrapped pieces in a report are routine (an operator's "120 good, 3 scrap (burr)"), recorded with their
+# reason and counted by the KPIs; an NCR for each would bury the ones that matter. Ten at once is worth one.
+SCRAP_NCR_MINIMUM = 10
+PHOTO_MAX_KB = 1536
+
+
 class QualitySettings(TenantScoped, Base):
     """A factory's quality settings (one row, created on first use)."""
 
@@ -615,6 +625,6 @@ class QualitySettings(TenantScoped, Base):
 
     id: Mapped[intpk]
     ncr_from_scrap: Mapped[bool] = mapped_column(default=True)  # raise an NCR for reported scrap
-    scrap_ncr_minimum: Mapped[int] = mapped_column(default=1)  # ... when a report scraps at least this many
-    photo_max_kb: Mapped[int] = mapped_column(default=1536)
+    scrap_ncr_minimum: Mapped[int] = mapped_column(default=SCRAP_NCR_MINIMUM)  # ... when a report scraps this many
+    photo_max_kb: Mapped[int] = mapped_column(default=PHOTO_MAX_KB)
     version: Mapped[int] = mapped_column(default=1)

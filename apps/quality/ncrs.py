@@ -2,8 +2,12 @@
 quality; 8D-lite actions with owners and due dates; holds on lots. The audit trail records every change.
 
 Workflow: open → proposed (a disposition awaits approval) → dispositioned (approved) → closed, and cancelled
-from open or proposed. A rejected proposal goes back to open. Closing needs every action done; closing or
-cancelling releases the lots the NCR still holds.
+from open or proposed. A rejected proposal goes back to open. The approver is someone other than the proposer
+(four eyes). Closing needs every action done, among them a root cause found and a verification that the action
+worked; closing or cancelling releases the lots the NCR still holds.
+
+Services take ``by``, the name shown on the records, and ``actor``, the account acting (unique, what four-eyes
+rules compare); ``actor`` is ``by`` when not given.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy.orm import Session
 from apps.quality import holds, production
 from apps.quality.common import Problems, next_number, scrap_codes
 from apps.quality.inspections import passes
-from apps.quality.labels import NCR_STATUS, label
+from apps.quality.labels import ACTION_STEP, NCR_STATUS, label
 from apps.quality.models import (
     ActionStatus,
     ActionStep,
@@ -31,12 +35,15 @@ from apps.quality.models import (
     Nonconformance,
 )
 from platform_core.db import utcnow
-from platform_core.errors import Conflict, InvalidTransition
+from platform_core.errors import Conflict, InvalidTransition, PermissionDenied
 from platform_core.identity.models import Employee, User
 from platform_core.masterdata.models import Machine, Product
 
 EDITABLE = ("title", "description", "quantity", "defect_codes", "due_date")
 FINISHED = (NcrStatus.CLOSED, NcrStatus.CANCELLED)
+# The 8D-lite steps an NCR cannot be closed without, each done with its result: what caused the nonconformance,
+# and the evidence that the action taken removed it.
+REQUIRED_STEPS = (ActionStep.CAUSE, ActionStep.VERIFICATION)
 
 
 def raise_ncr(
@@ -58,8 +65,13 @@ def raise_ncr(
     due_date: dt.date | None = None,
     hold_lot: bool = False,
     event_id: str | None = None,
+    actor: str | None = None,
 ) -> Nonconformance:
-    """A new open NCR; from an inspection its context (product, lot, order, machine, operator) is copied."""
+    """A new open NCR; from an inspection its context (product, lot, order, machine, operator) is copied.
+
+    A lot named by code must be one quality knows (from reports, inspections or other NCRs): a mistyped code is
+    refused rather than recorded (and held) as a lot that does not exist.
+    """
     problems = Problems()
     ncr = Nonconformance(source=source, description=description, due_date=due_date, event_id=event_id, raised_by=by)
     if inspection is not None:
@@ -76,8 +88,7 @@ def raise_ncr(
         ncr.order_id, ncr.order_number = order_id, order.number if order else None
         ncr.operation_id, ncr.operation_sequence = operation_id, operation.sequence if operation else None
         ncr.machine, ncr.operator = machine, operator
-        code = production.clean_lot(lot_code)
-        ncr.lot = production.get_lot(session, code, ncr.product.id if ncr.product else None) if code else None
+        ncr.lot = _known_lot(session, lot_code, problems)
     if quantity is not None:
         ncr.quantity = quantity
     if defect_codes is not None:
@@ -85,7 +96,7 @@ def raise_ncr(
     unknown = scrap_codes(session, ncr.defect_codes or [])
     if unknown:
         problems.add("defect_codes", _("Unknown defect codes: %(codes)s.", codes=", ".join(unknown)))
-    if hold_lot and ncr.lot is None:
+    if hold_lot and ncr.lot is None and "lot" not in problems:
         problems.add("hold_lot", _("Name the lot to hold."))
     problems.raise_if_any(_("This NCR cannot be raised."))
     ncr.title = title or _default_title(ncr)
@@ -93,8 +104,26 @@ def raise_ncr(
     session.add(ncr)
     session.flush()
     if hold_lot:
-        holds.hold(session, ncr.lot, ncr, reason=f"{ncr.number} {ncr.title}", by=by)
+        holds.hold(session, ncr.lot, ncr, reason=f"{ncr.number} {ncr.title}", by=by, actor=actor)
     return ncr
+
+
+def lot_to_hold(session: Session, code: str | None) -> Lot | None:
+    """The lot of that code if quality knows it (None for no code); a 422 naming the ``lot`` field otherwise."""
+    problems = Problems()
+    lot = _known_lot(session, code, problems)
+    problems.raise_if_any(_("This lot cannot be held."))
+    return lot
+
+
+def _known_lot(session: Session, code: str | None, problems: Problems) -> Lot | None:
+    code = production.clean_lot(code)
+    if code is None:
+        return None
+    lot = production.find_lot(session, code)
+    if lot is None:
+        problems.add("lot", _("No lot %(code)s is known to quality: check the code.", code=code))
+    return lot
 
 
 def _from_inspection(ncr: Nonconformance, inspection: Inspection) -> None:
@@ -145,15 +174,26 @@ def update_ncr(session: Session, ncr: Nonconformance, data: dict[str, Any]) -> N
     return ncr
 
 
-def propose(session: Session, ncr: Nonconformance, *, disposition: Disposition, note: str | None, by: str):
+def propose(
+    session: Session,
+    ncr: Nonconformance,
+    *,
+    disposition: Disposition,
+    note: str | None,
+    by: str,
+    actor: str | None = None,
+):
     _require(ncr, (NcrStatus.OPEN,), _("A disposition can be proposed on an open NCR only."))
     ncr.disposition, ncr.disposition_note = disposition, note
-    ncr.proposed_by, ncr.proposed_at = by, utcnow()
+    ncr.proposed_by, ncr.proposed_by_actor, ncr.proposed_at = by, actor or by, utcnow()
     return _moved(session, ncr, NcrStatus.PROPOSED)
 
 
-def approve(session: Session, ncr: Nonconformance, *, by: str, note: str | None = None):
+def approve(session: Session, ncr: Nonconformance, *, by: str, actor: str | None = None, note: str | None = None):
+    """Approve the proposed disposition: by someone other than the proposer, so that two people decided it."""
     _require(ncr, (NcrStatus.PROPOSED,), _("Only a proposed disposition can be approved."))
+    if ncr.proposed_by_actor is not None and ncr.proposed_by_actor == (actor or by):
+        raise PermissionDenied(_("You proposed this disposition: someone else must approve it."), code="four_eyes")
     ncr.approved_by, ncr.approved_at = by, utcnow()
     if note:
         ncr.disposition_note = f"{ncr.disposition_note}\n{note}" if ncr.disposition_note else note
@@ -163,12 +203,14 @@ def approve(session: Session, ncr: Nonconformance, *, by: str, note: str | None 
 def reject(session: Session, ncr: Nonconformance, *, by: str, note: str | None = None):
     """Send a proposal back: the NCR is open again and the rejected proposal is kept in the audit trail."""
     _require(ncr, (NcrStatus.PROPOSED,), _("Only a proposed disposition can be rejected."))
-    ncr.disposition = ncr.proposed_by = ncr.proposed_at = None
+    ncr.disposition = ncr.proposed_by = ncr.proposed_by_actor = ncr.proposed_at = None
     ncr.disposition_note = note
     return _moved(session, ncr, NcrStatus.OPEN)
 
 
-def close(session: Session, ncr: Nonconformance, *, by: str):
+def close(session: Session, ncr: Nonconformance, *, by: str, actor: str | None = None):
+    """Close an NCR whose disposition is approved, once its actions are done, root cause and verification among
+    them."""
     _require(ncr, (NcrStatus.DISPOSITIONED,), _("An NCR is closed after its disposition is approved."))
     open_steps = [a for a in ncr.actions if a.status is ActionStatus.OPEN]
     if open_steps:
@@ -177,23 +219,43 @@ def close(session: Session, ncr: Nonconformance, *, by: str):
             code="actions_open",
             current_state=ncr.status,
         )
-    holds.release_all(session, ncr, by=by, note=_("NCR %(number)s closed.", number=ncr.number))
+    missing = missing_steps(ncr)
+    if missing:
+        raise Conflict(
+            _(
+                "Record these 8D steps, done with their result, before closing: %(steps)s.",
+                steps=", ".join(label(ACTION_STEP, step) for step in missing),
+            ),
+            code="steps_missing",
+            current_state=ncr.status,
+        )
+    holds.release_all(session, ncr, by=by, actor=actor, note=_("NCR %(number)s closed.", number=ncr.number))
     ncr.closed_at = utcnow()
     return _moved(session, ncr, NcrStatus.CLOSED)
 
 
-def cancel(session: Session, ncr: Nonconformance, *, by: str, note: str | None = None):
+def missing_steps(ncr: Nonconformance) -> list[ActionStep]:
+    """The required 8D-lite steps that no done action of the NCR records yet."""
+    recorded = {a.step for a in ncr.actions if a.status is ActionStatus.DONE}
+    return [step for step in REQUIRED_STEPS if step not in recorded]
+
+
+def cancel(session: Session, ncr: Nonconformance, *, by: str, actor: str | None = None, note: str | None = None):
     _require(ncr, (NcrStatus.OPEN, NcrStatus.PROPOSED), _("Only an open NCR can be cancelled."))
-    holds.release_all(session, ncr, by=by, note=note or _("NCR %(number)s cancelled.", number=ncr.number))
+    holds.release_all(session, ncr, by=by, actor=actor, note=note or _("NCR %(number)s cancelled.", number=ncr.number))
     ncr.closed_at = utcnow()
     if note:
         ncr.disposition_note = note
     return _moved(session, ncr, NcrStatus.CANCELLED)
 
 
-def hold_lot(session: Session, ncr: Nonconformance, lot: Lot, *, by: str, reason: str | None = None):
+def hold_lot(
+    session: Session, ncr: Nonconformance, lot: Lot, *, by: str, actor: str | None = None, reason: str | None = None
+):
     _not_finished(ncr)
-    return holds.hold(session, lot, ncr, reason=reason or f"{ncr.number} {ncr.title}", by=by)
+    if ncr.lot is None:
+        ncr.lot = lot
+    return holds.hold(session, lot, ncr, reason=reason or f"{ncr.number} {ncr.title}", by=by, actor=actor)
 
 
 def add_action(
@@ -214,9 +276,14 @@ def add_action(
 
 
 def complete_action(session: Session, action: NcrAction, *, result: str | None) -> NcrAction:
+    """Mark an action done; a root cause or a verification is done only with its result (what was found)."""
     _not_finished(action.ncr)
     if action.status is ActionStatus.DONE:
         raise InvalidTransition(_("This action is already done."), current_state=action.status)
+    if action.step in REQUIRED_STEPS and not (result or "").strip():
+        problems = Problems()
+        problems.add("result", _("Record the result: the cause found, or how the action was shown to work."))
+        problems.raise_if_any(_("This action cannot be marked done."))
     action.status, action.result, action.done_at = ActionStatus.DONE, result, utcnow()
     action.ncr.version += 1
     session.flush()

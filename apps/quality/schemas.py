@@ -110,7 +110,7 @@ class QualityCharacteristicInSchema(Schema):
 
 class QualityCharacteristicSchema(QualityCharacteristicInSchema):
     id = ma.fields.Integer(dump_only=True)
-    chart_id = ma.fields.Integer(dump_only=True)
+    chart_id = ma.fields.Integer(dump_only=True, allow_none=True)  # None until its control chart exists
 
 
 class QualitySamplingRuleInSchema(Schema):
@@ -713,5 +713,6 @@ class QualityProductCostInSchema(Schema):
 class QualityProductCostSchema(Schema):
     product_id = ma.fields.Integer()
     product_code = _code_of("product")
-    unit_cost = ma.fields.Decimal(as_string=True, places=2)
+    # money travels as exact decimal text ("18.50"), never as a binary float
+    unit_cost = ma.fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal"})
     currency = ma.fields.String()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from apps.quality.models import ProductCost, QualitySettings
+from apps.quality.models import PHOTO_MAX_KB, SCRAP_NCR_MINIMUM, ProductCost, QualitySettings
 from platform_core.masterdata.models import Product
 
 FIELDS = ("ncr_from_scrap", "scrap_ncr_minimum", "photo_max_kb")
@@ -15,7 +15,9 @@ def get_settings(session: Session) -> QualitySettings:
     """The factory's settings; the defaults until someone changes them (the row is created then)."""
     settings = session.scalar(sa.select(QualitySettings))
     if settings is None:
-        settings = QualitySettings(ncr_from_scrap=True, scrap_ncr_minimum=1, photo_max_kb=1536, version=1)
+        settings = QualitySettings(
+            ncr_from_scrap=True, scrap_ncr_minimum=SCRAP_NCR_MINIMUM, photo_max_kb=PHOTO_MAX_KB, version=1
+        )
     return settings
 
 

@@ -2,7 +2,8 @@
 
 * 周质检's flow: a first-piece task raised by 张师傅's start on CNC-03 → values typed on the keypad, fail shown
   while typing → NCR from the failed inspection holding the lot → 张师傅's next report naming the lot is refused by
-  the orders app → she releases the lot → his report goes through;
+  the orders app → she may not release the lot she held on her own: she proposes a disposition, 王芳 approves it →
+  she releases the lot → his report goes through;
 * the supervisor's view of the drift the demo's flange diameter shows: the alarm in plain words on the quality
   overview, the chart with its zones and marked points, capability.
 """
@@ -38,13 +39,14 @@ def pin_sign_in(page: Page, employee_no: str, pin: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
-class Planner:
-    """The planner's session, used through the API to release the order the operator works on."""
+class Desk:
+    """A desk user's session (password sign-in), used through the API: the planner releases the order the operator
+    works on, the factory's administrator approves a disposition."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, username: str) -> None:
         self.page = page
         page.goto("/login?mode=password")
-        page.locator("#pw-username").fill("planner")
+        page.locator("#pw-username").fill(username)
         page.locator("#pw-password").fill(DEMO_PASSWORD)
         page.locator("#password-login button[type=submit]").click()
         expect(page).to_have_url(re.compile(r"/$"))
@@ -76,7 +78,17 @@ class Planner:
 def planner(browser: Browser, browser_context_args):
     context = browser.new_context(**browser_context_args)
     try:
-        yield Planner(context.new_page())
+        yield Desk(context.new_page(), "planner")
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def manager(browser: Browser, browser_context_args):
+    """王芳, the factory's administrator, who approves dispositions."""
+    context = browser.new_context(**browser_context_args)
+    try:
+        yield Desk(context.new_page(), "admin")
     finally:
         context.close()
 
@@ -102,7 +114,9 @@ def report(page: Page, good: int, lot: str) -> None:
     dialog.locator("#report-submit").tap()
 
 
-def test_a_failed_first_piece_holds_the_lot_until_quality_releases_it(page: Page, operator: Page, planner: Planner):
+def test_a_failed_first_piece_holds_the_lot_until_quality_releases_it(
+    page: Page, operator: Page, planner: Desk, manager: Desk
+):
     order = planner.released_flange_order()
     op10 = order["operations"][0]
     lot = f"{order['number']}-L1"
@@ -166,7 +180,21 @@ def test_a_failed_first_piece_holds_the_lot_until_quality_releases_it(page: Page
     held = planner.get("/api/v1/orders/held-lots")
     assert lot in [h["lot"] for h in held]
 
-    # She checks the pieces again, releases the lot, and his report goes through.
+    # She checks the pieces again. Releasing the lot she held needs a second person until a disposition is
+    # approved: she proposes to use the pieces as they are, 王芳 approves, then she releases the lot.
+    page.locator("#ncr-holds input[name=note]").fill("复检合格，放行")
+    page.locator("#release-lot").tap()
+    expect(page.locator(".flash.error")).to_contain_text(lot)
+    expect(page.locator("#ncr-holds .q-badge-alarm")).to_be_visible()
+    page.locator("#ncr-disposition input[name=disposition][value=use_as_is]").check()
+    page.locator("#propose-note").fill("复检合格")
+    page.locator("#ncr-disposition button[type=submit]").tap()
+    expect(page.locator("#ncr-status")).to_have_attribute("data-status", "proposed")
+    expect(page.locator("#four-eyes")).to_be_visible()  # not her own approval
+    ncr_id = re.search(r"/quality/ncrs/(\d+)", page.url).group(1)
+    manager.post(f"/api/v1/quality/ncrs/{ncr_id}/approve", {"note": "同意让步接收"})
+    page.reload()
+    expect(page.locator("#ncr-status")).to_have_attribute("data-status", "dispositioned")
     page.locator("#ncr-holds input[name=note]").fill("复检合格，放行")
     page.locator("#release-lot").tap()
     expect(page.locator("#ncr-holds .q-badge-alarm")).to_have_count(0)

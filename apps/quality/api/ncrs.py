@@ -11,7 +11,7 @@ from apps.quality import attachments, holds, ncrs, production
 from apps.quality import schemas as s
 from apps.quality.api import DISPOSITION, INSPECT, VIEW, blp
 from apps.quality.api.inspections import _upload
-from apps.quality.common import acting_name
+from apps.quality.common import acting_account, acting_name
 from apps.quality.models import NcrStatus, Nonconformance
 from platform_core.api import SelectPage
 from platform_core.db import db
@@ -53,7 +53,7 @@ class Ncrs(MethodView):
     def post(self, data):
         """Raise an NCR: from a failed inspection (its context is copied) or by hand; optionally hold the lot."""
         lot = data.pop("lot")
-        return _detail(ncrs.raise_ncr(db.session, by=acting_name(), lot_code=lot, **data))
+        return _detail(ncrs.raise_ncr(db.session, by=acting_name(), actor=acting_account(), lot_code=lot, **data))
 
 
 @blp.route("/ncrs/<int:ncr_id>")
@@ -77,13 +77,15 @@ class Ncr(MethodView):
 
 def _transition(name: str, permission: str, schema, summary: str):
     def post(self, data, ncr):
-        by = acting_name()
+        who = {"by": acting_name(), "actor": acting_account()}
         if name == "propose":
-            ncrs.propose(db.session, ncr, disposition=data["disposition"], note=data["note"], by=by)
+            ncrs.propose(db.session, ncr, disposition=data["disposition"], note=data["note"], **who)
         elif name == "close":
-            ncrs.close(db.session, ncr, by=by)
+            ncrs.close(db.session, ncr, **who)
+        elif name == "reject":
+            ncrs.reject(db.session, ncr, by=who["by"], note=data["note"])
         else:
-            getattr(ncrs, name)(db.session, ncr, by=by, note=data["note"])
+            getattr(ncrs, name)(db.session, ncr, note=data["note"], **who)
         return _detail(ncr)
 
     post.__doc__ = summary
@@ -96,7 +98,7 @@ def _transition(name: str, permission: str, schema, summary: str):
 
 
 _transition("propose", INSPECT, s.QualityProposeSchema, "Propose a disposition (rework, scrap, use as is, return).")
-_transition("approve", DISPOSITION, s.QualityNoteSchema, "Approve the proposed disposition.")
+_transition("approve", DISPOSITION, s.QualityNoteSchema, "Approve the proposed disposition (not its proposer).")
 _transition("reject", DISPOSITION, s.QualityNoteSchema, "Send the proposed disposition back; the NCR is open again.")
 _transition(
     "close", DISPOSITION, s.QualityNoteSchema, "Close the NCR once every action is done; held lots are released."
@@ -110,13 +112,12 @@ class HoldLot(MethodView):
     @blp.arguments(s.QualityHoldCreateSchema)
     @blp.response(201, s.QualityHoldSchema)
     def post(self, data, ncr):
-        """Hold a lot (the NCR's own by default): the orders app refuses reports on it until it is released."""
-        lot = production.get_lot(db.session, production.clean_lot(data["lot"])) if data["lot"] else ncr.lot
+        """Hold a lot quality knows (the NCR's own by default): the orders app refuses reports on it until it is
+        released. An unknown lot code is a 422."""
+        lot = ncrs.lot_to_hold(db.session, data["lot"]) if data["lot"] else ncr.lot
         if lot is None:
             raise ValidationFailed(_("Name the lot to hold."), errors={"json": {"lot": [_("Missing.")]}})
-        if ncr.lot is None:
-            ncr.lot = lot
-        return ncrs.hold_lot(db.session, ncr, lot, by=acting_name(), reason=data["reason"])
+        return ncrs.hold_lot(db.session, ncr, lot, by=acting_name(), actor=acting_account(), reason=data["reason"])
 
 
 @blp.route("/ncrs/<int:ncr_id>/release")
@@ -125,11 +126,13 @@ class ReleaseLot(MethodView):
     @blp.arguments(s.QualityReleaseSchema)
     @blp.response(200, s.QualityHoldSchema(many=True))
     def post(self, data, ncr):
-        """Release the lots this NCR holds (or one of them): reporting on them is allowed again."""
+        """Release the lots this NCR holds (or one of them): reporting on them is allowed again. Before the NCR's
+        disposition is approved, whoever placed a hold cannot release it (403)."""
         active = [h for h in ncr.holds if h.active and (data["lot"] is None or h.lot.code == data["lot"].strip())]
         if not active:
             raise NotFound(_("This NCR holds no such lot."))
-        return [holds.release(db.session, h, by=acting_name(), note=data["note"]) for h in active]
+        who = {"by": acting_name(), "actor": acting_account()}
+        return [holds.release(db.session, h, note=data["note"], **who) for h in active]
 
 
 @blp.route("/ncrs/<int:ncr_id>/actions")

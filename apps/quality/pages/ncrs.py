@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from apps.quality import attachments, holds, ncrs, production
+from apps.quality import attachments, holds, labels, ncrs, production
 from apps.quality.blueprint import bp
+from apps.quality.common import acting_account
 from apps.quality.models import (
     ActionStep,
     Disposition,
@@ -64,6 +65,7 @@ def new_ncr():
                     inspection=inspection,
                     due_date=due,
                     hold_lot=request.form.get("hold_lot") == "1",
+                    actor=acting_account(),
                 )
             except ValidationFailed as exc:
                 errors = flat_errors(exc)
@@ -97,7 +99,10 @@ def _date(value: str | None, errors: dict, field: str) -> dt.date | None:
 @bp.get("/ncrs/<int:ncr_id>")
 @permission_required(VIEW)
 def ncr_page(ncr_id: int):
-    ncr = load(Nonconformance, ncr_id)
+    return _render_ncr(load(Nonconformance, ncr_id))
+
+
+def _render_ncr(ncr: Nonconformance, *, hold_errors: dict[str, list[str]] | None = None, status: int = 200):
     history = db.session.scalars(
         sa.select(AuditEntry)
         .where(AuditEntry.entity == "quality_ncrs", AuditEntry.entity_id == str(ncr.id))
@@ -112,7 +117,10 @@ def ncr_page(ncr_id: int):
         members=db.session.scalars(identity.tenant_users(db.session)).all(),
         dispositions=list(Disposition),
         steps=list(ActionStep),
-    )
+        missing_steps=", ".join(labels.label(labels.ACTION_STEP, step) for step in ncrs.missing_steps(ncr)),
+        hold_errors=hold_errors or {},
+        form=request.form,
+    ), status
 
 
 def _back(ncr: Nonconformance):
@@ -142,7 +150,14 @@ def ncr_propose(ncr_id: int):
         return _back(ncr)
     return _apply(
         ncr,
-        lambda: ncrs.propose(db.session, ncr, disposition=Disposition(choice), note=text("note"), by=acting_name()),
+        lambda: ncrs.propose(
+            db.session,
+            ncr,
+            disposition=Disposition(choice),
+            note=text("note"),
+            by=acting_name(),
+            actor=acting_account(),
+        ),
         _("Disposition proposed."),
     )
 
@@ -152,7 +167,9 @@ def ncr_propose(ncr_id: int):
 def ncr_approve(ncr_id: int):
     ncr = load(Nonconformance, ncr_id)
     return _apply(
-        ncr, lambda: ncrs.approve(db.session, ncr, by=acting_name(), note=text("note")), _("Disposition approved.")
+        ncr,
+        lambda: ncrs.approve(db.session, ncr, by=acting_name(), actor=acting_account(), note=text("note")),
+        _("Disposition approved."),
     )
 
 
@@ -169,14 +186,18 @@ def ncr_reject(ncr_id: int):
 @permission_required(DISPOSITION)
 def ncr_close(ncr_id: int):
     ncr = load(Nonconformance, ncr_id)
-    return _apply(ncr, lambda: ncrs.close(db.session, ncr, by=acting_name()), _("NCR closed."))
+    return _apply(ncr, lambda: ncrs.close(db.session, ncr, by=acting_name(), actor=acting_account()), _("NCR closed."))
 
 
 @bp.post("/ncrs/<int:ncr_id>/cancel")
 @permission_required(DISPOSITION)
 def ncr_cancel(ncr_id: int):
     ncr = load(Nonconformance, ncr_id)
-    return _apply(ncr, lambda: ncrs.cancel(db.session, ncr, by=acting_name(), note=text("note")), _("NCR cancelled."))
+    return _apply(
+        ncr,
+        lambda: ncrs.cancel(db.session, ncr, by=acting_name(), actor=acting_account(), note=text("note")),
+        _("NCR cancelled."),
+    )
 
 
 @bp.post("/ncrs/<int:ncr_id>/hold")
@@ -188,13 +209,17 @@ def ncr_hold(ncr_id: int):
         flash(_("Name the lot to hold."), "error")
         return _back(ncr)
 
-    def hold():
-        lot = production.get_lot(db.session, code)
-        if ncr.lot is None:
-            ncr.lot = lot
-        ncrs.hold_lot(db.session, ncr, lot, by=acting_name(), reason=text("reason", 300))
-
-    return _apply(ncr, hold, _("Lot %(lot)s is on hold.", lot=code))
+    try:
+        lot = ncrs.lot_to_hold(db.session, code)
+    except ValidationFailed as exc:  # a mistyped code: shown at the field, with what was typed kept
+        return _render_ncr(ncr, hold_errors=flat_errors(exc), status=422)
+    return _apply(
+        ncr,
+        lambda: ncrs.hold_lot(
+            db.session, ncr, lot, by=acting_name(), actor=acting_account(), reason=text("reason", 300)
+        ),
+        _("Lot %(lot)s is on hold.", lot=code),
+    )
 
 
 @bp.post("/ncrs/<int:ncr_id>/release")
@@ -209,7 +234,7 @@ def ncr_release(ncr_id: int):
 
     def release():
         for hold in active:
-            holds.release(db.session, hold, by=acting_name(), note=text("note", 500))
+            holds.release(db.session, hold, by=acting_name(), actor=acting_account(), note=text("note", 500))
 
     return _apply(ncr, release, _("Lot %(lot)s released.", lot=", ".join(h.lot.code for h in active)))
 

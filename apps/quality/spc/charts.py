@@ -266,10 +266,18 @@ def standardise(limits: Limits, plotted: Sequence[Point]) -> list[float]:
     return scores
 
 
+def secondary_side(limits: Limits, point: Point) -> str | None:
+    """Which limit of its own the spread (range, standard deviation, moving range) is beyond: "above" the upper,
+    "below" the lower, or None when it is inside them (a lower limit of zero is never crossed)."""
+    if point.secondary is None or limits.second_ucl is None:
+        return None
+    if point.secondary > limits.second_ucl:
+        return "above"
+    if limits.second_lcl and point.secondary < limits.second_lcl:
+        return "below"
+    return None
+
+
 def secondary_out_of_limits(limits: Limits, point: Point) -> bool:
     """Whether the spread (range, standard deviation, moving range) is beyond its own limits."""
-    if point.secondary is None or limits.second_ucl is None:
-        return False
-    above = point.secondary > limits.second_ucl
-    below = bool(limits.second_lcl) and point.secondary < limits.second_lcl
-    return above or below
+    return secondary_side(limits, point) is not None

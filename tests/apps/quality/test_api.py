@@ -76,7 +76,7 @@ def test_the_inspector_flow_pass_fail_ncr_hold_release(client, plant, active_pla
     held = get(client, plant.viewer, "/holds")
     assert [h["lot"] for h in held.json] == ["L-9"]
     assert post(client, plant.operator, f"/ncrs/{body['id']}/release").status_code == 403
-    released = post(client, plant.inspector, f"/ncrs/{body['id']}/release", {"note": "复检合格"})
+    released = post(client, plant.admin, f"/ncrs/{body['id']}/release", {"note": "复检合格"})
     assert released.status_code == 200 and released.json[0]["released_by"]
     assert get(client, plant.viewer, "/holds").json == []
 
@@ -115,7 +115,7 @@ def test_a_retried_submission_is_answered_once(client, plant, active_plan, db_se
 
 
 def test_editing_an_ncr_needs_its_current_etag(client, plant):
-    ncr = post(client, plant.inspector, "/ncrs", {"title": "客户投诉", "lot": "L2405-113", "quantity": 3}).json
+    ncr = post(client, plant.inspector, "/ncrs", {"title": "客户投诉", "quantity": 3}).json
     url = f"{API}/ncrs/{ncr['id']}"
     assert client.patch(url, json={"quantity": 4}, headers=plant.inspector.headers).status_code == 428
     etag = client.get(url, headers=plant.inspector.headers).headers["ETag"]
@@ -149,6 +149,12 @@ def test_the_ncr_workflow_over_http(client, plant):
     assert post(client, plant.inspector, f"{base}/close").status_code == 409
     done = post(client, plant.inspector, f"{base}/actions/{action.json['id']}/done", {"result": "已更换"})
     assert done.json["status"] == "done"
+    for step, description, result in (
+        ("cause", "刀具磨损未及时更换", "换刀周期过长"),
+        ("verification", "连续三批", "无毛刺"),
+    ):
+        added = post(client, plant.inspector, f"{base}/actions", {"step": step, "description": description}).json
+        post(client, plant.inspector, f"{base}/actions/{added['id']}/done", {"result": result})
     closed = post(client, plant.inspector, f"{base}/close")
     assert closed.json["status"] == "closed"
 

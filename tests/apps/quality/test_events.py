@@ -56,7 +56,7 @@ def test_orders_reports_reach_quality_after_the_commit_once(live_app, make_commi
                     "machine_id": None,
                     "employee_id": None,
                     "good": 8,
-                    "scrap": 2,
+                    "scrap": 12,  # enough to raise a scrap NCR with the default settings
                     "rework": 0,
                     "scrap_reason_code": "BURR",
                     "output_lot": "T-1",
@@ -67,10 +67,10 @@ def test_orders_reports_reach_quality_after_the_commit_once(live_app, make_commi
         events.deliver_one(event_id)  # a second delivery (the sweep after a crash) changes nothing
         with db.unit_of_work(tenant_id) as session:
             records = session.scalars(sa.select(ProductionRecord)).all()
-            assert [(r.good, r.scrap, r.output_lot.code) for r in records] == [(8, 2, "T-1")]
+            assert [(r.good, r.scrap, r.output_lot.code) for r in records] == [(8, 12, "T-1")]
             assert session.scalar(sa.select(sa.func.count()).select_from(LotLink)) == 1
             scrap = session.scalars(sa.select(Nonconformance)).all()
-            assert [(n.quantity, n.defect_codes, n.order_number) for n in scrap] == [(2, ["BURR"], "WO-9")]
+            assert [(n.quantity, n.defect_codes, n.order_number) for n in scrap] == [(12, ["BURR"], "WO-9")]
             row = session.get(OutboxEvent, event_id)
             assert row.dispatched_at is not None and row.last_error is None
 
@@ -96,6 +96,6 @@ def test_holds_and_releases_reach_the_orders_app(live_app, make_committed):
         assert "L2405-113" in orders_lots.held_among(session, ["L2405-113"])
     with live_app.test_request_context(), db.unit_of_work(tenant_id) as session:
         ncr = session.get(Nonconformance, ncr_id)
-        ncrs.cancel(session, ncr, by="周敏", note="复检合格")
+        ncrs.cancel(session, ncr, by="王芳", note="复检合格")  # not the inspector who held the lot
     with live_app.app_context(), db.unit_of_work(tenant_id) as session:
         assert orders_lots.held_among(session, ["L2405-113"]) == {}

@@ -7,9 +7,19 @@ import pytest
 import sqlalchemy as sa
 
 from apps.quality import holds, inspections, ncrs
-from apps.quality.models import ActionStep, Disposition, LotHold, NcrSource, NcrStatus, Nonconformance
+from apps.quality.models import (
+    ActionStep,
+    Disposition,
+    Lot,
+    LotHold,
+    NcrSource,
+    NcrStatus,
+    Nonconformance,
+    ProductionRecord,
+)
+from apps.quality.settings import get_settings, update_settings
 from platform_core.audit import AuditEntry
-from platform_core.errors import Conflict, InvalidTransition, ValidationFailed
+from platform_core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from platform_core.events import OutboxEvent
 from tests.apps.quality.conftest import OD, VISUAL
 
@@ -77,6 +87,8 @@ def test_the_workflow_from_open_to_closed_releases_the_lot(plant):
         ncrs.reject(session, ncr, by="王芳", note="先隔离再返修")
         assert ncr.status is NcrStatus.OPEN and ncr.disposition is None
         ncrs.propose(session, ncr, disposition=Disposition.REWORK, note="隔离后返修", by="周敏")
+        with pytest.raises(PermissionDenied):
+            ncrs.approve(session, ncr, by="周敏")  # the proposer does not approve
         ncrs.approve(session, ncr, by="王芳")
         assert ncr.status is NcrStatus.DISPOSITIONED and ncr.approved_by == "王芳"
         action = ncrs.add_action(
@@ -85,6 +97,11 @@ def test_the_workflow_from_open_to_closed_releases_the_lot(plant):
         with pytest.raises(Conflict):
             ncrs.close(session, ncr, by="周敏")  # an action is still open
         ncrs.complete_action(session, action, result="换刀并缩短换刀周期")
+        with pytest.raises(Conflict) as caught:
+            ncrs.close(session, ncr, by="周敏")
+        assert caught.value.code == "steps_missing"  # the verification is not recorded yet
+        check = ncrs.add_action(session, ncr, step=ActionStep.VERIFICATION, description="连续三批外径合格")
+        ncrs.complete_action(session, check, result="三批全检无超差")
         ncrs.close(session, ncr, by="周敏")
         assert ncr.status is NcrStatus.CLOSED and not holds.is_held(session, ncr.lot)
         with pytest.raises(InvalidTransition):
@@ -113,12 +130,14 @@ def test_the_workflow_from_open_to_closed_releases_the_lot(plant):
 def test_a_lot_held_by_two_ncrs_stays_held_until_both_release_it(plant):
     inspection = _failed_inspection(plant)
     with plant.scoped() as session:
-        first = ncrs.raise_ncr(session, by="x", inspection=inspection, hold_lot=True)
-        second = ncrs.raise_ncr(session, by="x", title="客户投诉", lot_code="L2405-113", hold_lot=True)
-        ncrs.cancel(session, first, by="x", note="重复")
+        first = ncrs.raise_ncr(session, by="周敏", inspection=inspection, hold_lot=True)
+        second = ncrs.raise_ncr(session, by="周敏", title="客户投诉", lot_code="L2405-113", hold_lot=True)
+        ncrs.cancel(session, first, by="王芳", note="重复")
         assert holds.is_held(session, first.lot)
         hold = session.scalar(sa.select(LotHold).where(LotHold.ncr_id == second.id))
-        holds.release(session, hold, by="周敏", note="复检合格")
+        with pytest.raises(PermissionDenied):
+            holds.release(session, hold, by="周敏", note="复检合格")  # she held it, nothing is decided yet
+        holds.release(session, hold, by="王芳", note="复检合格")
         assert not holds.is_held(session, first.lot)
         with pytest.raises(InvalidTransition):
             holds.release(session, hold, by="周敏")
@@ -128,12 +147,12 @@ def test_a_lot_held_by_two_ncrs_stays_held_until_both_release_it(plant):
 
 def test_scrap_reports_raise_ncrs_once_per_event(plant):
     plant.release_order(7, number="WO-7")
-    event_id = plant.report(7, good=40, scrap=3, output_lot="L-7")
+    event_id = plant.report(7, good=40, scrap=12, output_lot="L-7")
     with plant.scoped() as session:
         found = session.scalars(sa.select(Nonconformance)).all()
     assert len(found) == 1
     ncr = found[0]
-    assert (ncr.source, ncr.quantity, ncr.defect_codes, ncr.order_number) == (NcrSource.SCRAP, 3, ["BURR"], "WO-7")
+    assert (ncr.source, ncr.quantity, ncr.defect_codes, ncr.order_number) == (NcrSource.SCRAP, 12, ["BURR"], "WO-7")
     assert ncr.event_id == event_id and ncr.lot.code == "L-7" and "WO-7" in ncr.title
     plant.report(7, good=40, scrap=0)
     with plant.scoped() as session:
@@ -144,3 +163,34 @@ def test_a_manual_ncr_checks_its_references(plant):
     with plant.scoped() as session, pytest.raises(ValidationFailed) as caught:
         ncrs.raise_ncr(session, by="x", title="t", order_id=4242, defect_codes=["NOPE"], hold_lot=True)
     assert set(caught.value.errors["json"]) == {"order_id", "defect_codes", "hold_lot"}
+
+
+def _ncr_count(plant) -> int:
+    with plant.scoped() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(Nonconformance))
+
+
+def test_routine_scrap_is_recorded_without_an_ncr_until_the_factory_minimum(plant):
+    plant.release_order(8, number="WO-8")
+    plant.report(8, good=120, scrap=3, output_lot="L-8")  # an operator's ordinary report: 120 good, 3 burrs
+    with plant.scoped() as session:
+        minimum = get_settings(session).scrap_ncr_minimum
+    assert minimum > 3
+    plant.report(8, good=100, scrap=minimum - 1)
+    assert _ncr_count(plant) == 0
+    with plant.scoped() as session:  # the scrap still counts for the KPIs
+        assert session.scalar(sa.select(sa.func.sum(ProductionRecord.scrap))) == 3 + minimum - 1
+    plant.report(8, good=100, scrap=minimum)
+    assert _ncr_count(plant) == 1
+    with plant.scoped() as session:
+        update_settings(session, {"scrap_ncr_minimum": 1})  # a factory that wants every scrapped piece looked at
+    plant.report(8, good=50, scrap=1)
+    assert _ncr_count(plant) == 2
+
+
+def test_a_mistyped_lot_code_is_refused_and_creates_no_lot(plant):
+    with plant.scoped() as session:
+        with pytest.raises(ValidationFailed) as caught:
+            ncrs.raise_ncr(session, by="周敏", title="客户投诉", lot_code="L2405-13", hold_lot=True)
+        assert set(caught.value.errors["json"]) == {"lot"}
+        assert session.scalar(sa.select(sa.func.count()).select_from(Lot)) == 0

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from apps.quality import tasks
-from apps.quality.models import Inspection, InspectionPlan, InspectionStatus, LotHold, Nonconformance
+from apps.quality.models import Inspection, InspectionPlan, InspectionStatus, LotHold, NcrAction, Nonconformance
 from platform_core.db import utcnow
 from tests.apps.quality.conftest import OD, VISUAL
 from tests.factories import csrf_token, web_login
@@ -93,7 +93,9 @@ def test_the_tablet_form_records_a_failure_keeps_entries_on_errors_and_leads_to_
     assert ncr.inspection_id == inspection.id and ncr.quantity == 1
 
 
-def test_an_ncr_page_walks_the_workflow_and_shows_its_history(signed_in, plant, db_session):
+def test_an_ncr_page_walks_the_workflow_and_shows_its_history(app, signed_in, plant, db_session):
+    plant.release_order(1, number="WO-1")
+    plant.report(1, good=40, output_lot="L2405-113")
     token = _token(signed_in)
     raised = signed_in.post(
         "/quality/ncrs/new",
@@ -103,14 +105,16 @@ def test_an_ncr_page_walks_the_workflow_and_shows_its_history(signed_in, plant, 
     ncr = db_session.scalar(sa.select(Nonconformance))
     base = f"/quality/ncrs/{ncr.id}"
     assert db_session.scalar(sa.select(LotHold)).released_at is None
-    for step, data in (
-        ("propose", {"disposition": "rework", "note": "返工"}),
-        ("approve", {}),
-        ("actions", {"step": "cause", "description": "刀具磨损", "owner": plant.inspector.user.id}),
-    ):
-        assert signed_in.post(f"{base}/{step}", data={"csrf_token": token, **data}).status_code == 302, step
-    action = ncr.actions[0]
-    signed_in.post(f"{base}/actions/{action.id}/done", data={"csrf_token": token, "result": "换刀"})
+    signed_in.post(f"{base}/propose", data={"csrf_token": token, "disposition": "rework", "note": "返工"})
+    manager = app.test_client()  # a second person approves what the inspector proposed
+    assert web_login(manager, plant.admin.user.username).status_code == 302
+    approved = manager.post(f"{base}/approve", data={"csrf_token": csrf_token(manager.get(base).text)})
+    assert approved.status_code == 302
+    for step, description, result in (("cause", "刀具磨损", "换刀"), ("verification", "复检三批", "全部合格")):
+        data = {"csrf_token": token, "step": step, "description": description, "owner": plant.inspector.user.id}
+        assert signed_in.post(f"{base}/actions", data=data).status_code == 302, step
+        action = db_session.scalar(sa.select(NcrAction).where(NcrAction.step == step))
+        signed_in.post(f"{base}/actions/{action.id}/done", data={"csrf_token": token, "result": result})
     signed_in.post(f"{base}/release", data={"csrf_token": token, "note": "复检合格"})
     closed = signed_in.post(f"{base}/close", data={"csrf_token": token})
     page = signed_in.get(closed.headers["Location"])

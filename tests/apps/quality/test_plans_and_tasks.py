@@ -150,3 +150,18 @@ def test_due_and_overdue_tasks_per_work_center(plant):
         assert late.status is TaskStatus.CANCELLED
         with pytest.raises(InvalidTransition):
             tasks.cancel_task(session, late)
+
+
+def test_a_share_of_each_reported_quantity_is_inspected_rounded_up(plant):
+    plant.plan(rules=[{"kind": "percent", "percent": 2.5, "sample_size": 5, "due_minutes": 20}])
+    plant.release_order(5)
+    at = utcnow()
+    plant.report(5, good=40, at=at)  # 2.5 % of 40 is exactly one piece
+    plant.report(5, good=38, scrap=3)  # 41 pieces, scrap included: 1.025 pieces, so two
+    plant.report(5, good=8)  # 0.2 piece: at least one is inspected
+    plant.report(5, good=0)  # nothing made: nothing to inspect
+    found = _tasks(plant)
+    assert [t.sample_size for t in found] == [1, 2, 1]  # the share decides, not the rule's sample size
+    assert {t.trigger for t in found} == {"percent"}
+    assert found[0].due_at == at + dt.timedelta(minutes=20)
+    assert len({t.trigger_key for t in found}) == 3  # one task per report
