@@ -10,9 +10,6 @@ and references, but its product and quantity stay as released.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from apps.orders import work_orders
 from apps.orders.models import OrderStatus, Routing, WorkOrder
+from platform_core.csvsafe import csv_bytes
 from platform_core.errors import DomainError
 from platform_core.masterdata import imports as sheets
 from platform_core.masterdata.models import Product
@@ -277,26 +275,26 @@ def _text(value: Any) -> str:
 
 
 def export_orders(session: Session, statement: sa.Select) -> bytes:
-    """The orders of ``statement`` as CSV the import reads back (UTF-8 with BOM, so Excel shows Chinese)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.key for c in COLUMNS] + list(EXPORT_EXTRA))
-    for order in session.scalars(statement):
-        writer.writerow(
-            [
-                order.number,
-                order.product.code,
-                str(order.quantity),
-                _text(order.due_date),
-                str(order.priority),
-                order.customer or "",
-                order.sales_order or "",
-                order.notes or "",
-                str(order.routing.version) if order.routing else "",
-                order.status.value,
-                str(order.good_qty),
-                _text(order.released_at),
-                _text(order.completed_at),
-            ]
-        )
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    """The orders of ``statement`` as CSV the import reads back (UTF-8 with BOM, so Excel shows Chinese).
+
+    ERP text (customer, sales order, notes) is escaped so that a spreadsheet never runs it as a formula.
+    """
+    rows = (
+        [
+            order.number,
+            order.product.code,
+            str(order.quantity),
+            _text(order.due_date),
+            str(order.priority),
+            order.customer or "",
+            order.sales_order or "",
+            order.notes or "",
+            str(order.routing.version) if order.routing else "",
+            order.status.value,
+            str(order.good_qty),
+            _text(order.released_at),
+            _text(order.completed_at),
+        ]
+        for order in session.scalars(statement)
+    )
+    return csv_bytes([c.key for c in COLUMNS] + list(EXPORT_EXTRA), rows)

@@ -6,10 +6,7 @@ Days are the factory's local days (its time zone), since that is how a shift cou
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -20,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from apps.orders import execution, timers
 from apps.orders.models import Operation, OperationStatus, OrderStatus, ReportStatus, WorkOrder, WorkReport
 from apps.orders.work_orders import OPEN_STATUSES
+from platform_core.csvsafe import csv_bytes
 from platform_core.db import current_tenant_id, utcnow
 from platform_core.masterdata.models import WorkCenter
 from platform_core.tenants.models import Tenant
@@ -302,11 +300,7 @@ def kpi_rows(result: Kpis) -> list[list[str]]:
 
 def kpi_csv(result: Kpis) -> bytes:
     """The KPIs per day as CSV (UTF-8 with BOM, for Excel)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(KPI_CSV_HEADER)
-    writer.writerows(kpi_rows(result))
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(KPI_CSV_HEADER, kpi_rows(result))
 
 
 def chart_series(days: list[Day]) -> dict[str, list]:

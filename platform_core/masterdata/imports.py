@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from platform_core.csvsafe import csv_bytes, unescape_cell
 from platform_core.errors import DomainError
 from platform_core.identity.models import Employee, Membership, User
 from platform_core.masterdata import calendar as cal
@@ -388,10 +389,12 @@ def decode(content: bytes) -> str:
 
 
 def read_csv(text: str) -> list[list[str]]:
+    """The cells of a CSV file, with the prefix our exports put before formula-like text taken off again."""
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [[unescape_cell(cell) for cell in row] for row in rows]
     except csv.Error as error:
         raise FileProblem(_("The CSV file is malformed: %(error)s.", error=str(error))) from None
 
@@ -937,21 +940,33 @@ def export_file(session: Session, kind: str, file_format: str) -> bytes:
     """A kind's records as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
     header, rows = export_rows(session, kind)
     if file_format == "xlsx":
-        import openpyxl
+        return _xlsx(kind, header, rows)
+    return csv_bytes(header, rows)
 
-        workbook = openpyxl.Workbook(write_only=True)
-        worksheet = workbook.create_sheet(kind)
-        worksheet.append(header)
-        for row in rows:
-            worksheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+def _xlsx(kind: str, header: list[str], rows: list[list[str]]) -> bytes:
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = openpyxl.Workbook(write_only=True)
+    worksheet = workbook.create_sheet(kind)
+
+    def text_cells(values: list[str]) -> list[WriteOnlyCell]:
+        cells = []
+        for value in values:
+            # a workbook cannot hold control characters (older rows may carry them): leave them out
+            cell = WriteOnlyCell(worksheet, value=ILLEGAL_CHARACTERS_RE.sub("", value) if value else value)
+            cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+            cells.append(cell)
+        return cells
+
+    worksheet.append(text_cells(header))
+    for row in rows:
+        worksheet.append(text_cells(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 CONTENT_TYPES = {

@@ -139,3 +139,14 @@ def test_the_export_reads_back_as_an_import(client, shop):
     reimport = _upload(client, shop.planner, exported.data)
     assert reimport.status_code == 200 and reimport.json["unchanged"] == 1
     assert _upload(client, shop.operator, exported.data).status_code == 403
+
+
+def test_the_export_never_hands_a_spreadsheet_a_formula_and_still_reads_back(client, shop):
+    shop.order(quantity=5, number="EX-2", customer="=cmd|' /C calc'!A0", sales_order="+SO-7", notes="@SUM(A1)")
+    exported = client.get(f"{API}/work-orders/export", headers=shop.planner.headers)
+    row = next(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert row["customer"] == "'=cmd|' /C calc'!A0"
+    assert (row["sales_order"], row["notes"], row["quantity"]) == ("'+SO-7", "'@SUM(A1)", "5")
+    reimport = _upload(client, shop.planner, exported.data)
+    assert reimport.status_code == 200 and reimport.json["unchanged"] == 1
+    assert _orders(client, shop)["EX-2"]["customer"] == "=cmd|' /C calc'!A0"
