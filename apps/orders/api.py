@@ -308,7 +308,11 @@ class OperationStart(MethodView):
     @blp.arguments(s.StartSchema)
     @blp.response(200, s.OperationSchema)
     def post(self, data, operation):
-        """Start an operation on a machine, or join it while it runs (several operators on one operation)."""
+        """Start an operation on a machine, or join it while it runs (several operators on one operation).
+
+        409 ``waiting_for_previous`` while the previous operation has not delivered; 409 ``lot_held`` when every lot
+        the previous operation delivered is on hold.
+        """
         employee = acting_employee(data.get("employee"))
         return execution.start(
             db.session, operation, machine=data.get("machine"), employee=employee, version=data.get("version")
@@ -352,7 +356,8 @@ class OperationReport(MethodView):
 
         422 ``exceeds_previous_operation`` beyond what the previous operation delivered; 422 ``over_tolerance``
         beyond the planned quantity plus the factory's tolerance, unless ``request_approval`` keeps the report for
-        a supervisor (status ``pending_approval``); 409 ``lot_held`` when a named lot is on hold.
+        a supervisor (status ``pending_approval``); 409 ``lot_held`` when a named lot is on hold, or when a lot the
+        previous operation delivered is on hold and the report names none of its free lots as consumed.
         """
         employee = acting_employee(data.pop("employee", None))
         version = data.pop("version", None)

@@ -19,9 +19,7 @@ from apps.orders.models import (
     OperationMachine,
     OperationStatus,
     OrderStatus,
-    ReportStatus,
     WorkOrder,
-    WorkReport,
 )
 from platform_core.masterdata.models import Machine, WorkCenter
 
@@ -92,24 +90,8 @@ def for_work_center(session: Session, work_center: WorkCenter, *, limit: int = D
 def input_lots(session: Session, operations: list[Operation]) -> dict[int, tuple[str, ...]]:
     """For each operation, the output lots its previous operation reported (newest first)."""
     previous = {op.id: execution.previous_operation(op) for op in operations}
-    previous_ids = {p.id for p in previous.values() if p is not None}
-    if not previous_ids:
-        return {op.id: () for op in operations}
-    rows = session.execute(
-        sa.select(WorkReport.operation_id, WorkReport.output_lot)
-        .where(
-            WorkReport.operation_id.in_(previous_ids),
-            WorkReport.output_lot.is_not(None),
-            WorkReport.status == ReportStatus.ACCEPTED,
-        )
-        .order_by(WorkReport.reported_at.desc())
-    )
-    by_operation: dict[int, list[str]] = {}
-    for operation_id, lot in rows:
-        found = by_operation.setdefault(operation_id, [])
-        if lot not in found:
-            found.append(lot)
-    return {op.id: tuple(by_operation.get(previous[op.id].id, ())) if previous[op.id] else () for op in operations}
+    delivered = lots.delivered_lots(session, {p.id for p in previous.values() if p is not None})
+    return {op.id: delivered[previous[op.id].id] if previous[op.id] else () for op in operations}
 
 
 def _items(session: Session, statement: sa.Select) -> list[DispatchItem]:

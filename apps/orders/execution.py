@@ -7,7 +7,10 @@ past them together:
   its good + scrap stays within the previous operation's good quantity;
 * good + scrap stays within the planned quantity plus the factory's tolerance; beyond it a report is refused,
   or, when the operator asks for it, kept for a supervisor's approval and counted only once approved;
-* rework is recorded but counts as neither: reworked pieces are reported again as good or scrap.
+* rework is recorded but counts as neither: reworked pieces are reported again as good or scrap;
+* nothing is reported on a lot quality holds: neither a held lot the report names nor, unnamed, a held lot the
+  previous operation delivered (a report then names the free lot it works on); an operation whose input lots are
+  all held cannot start.
 
 A transition sent with the ``version`` the tablet last saw is refused with 409 and the current state when the
 operation changed since (another tablet acted on it). Reports add up, so they need no version.
@@ -143,22 +146,33 @@ def _lock(session: Session, operation: Operation, *, shared_order: bool = True) 
     return order, next(op for op in operations if op.id == operation.id)
 
 
+def _current(operation: Operation, now: dt.datetime) -> dict[str, Any]:
+    """What every refusal of an operation carries, so the tablet can redraw it without asking again."""
+    return {"current_state": operation.status.value, "operation": operation_state(operation, now)}
+
+
+def _conflict(operation: Operation, message: str, code: str, now: dt.datetime) -> Conflict:
+    return Conflict(message, code=code, **_current(operation, now))
+
+
 def _check_version(operation: Operation, version: int | None, now: dt.datetime) -> None:
     if version is not None and version != operation.version:
-        raise Conflict(
-            _(
-                "Operation %(op)s was changed on another device (it is now %(status)s); check it and try again.",
-                op=operation.label,
-                status=status_label(operation.status),
-            ),
-            code="version_conflict",
-            current_state=operation.status.value,
-            operation=operation_state(operation, now),
+        message = _(
+            "Operation %(op)s was changed on another device (it is now %(status)s); check it and try again.",
+            op=operation.label,
+            status=status_label(operation.status),
         )
+        raise _conflict(operation, message, "version_conflict", now)
 
 
 def _refuse_operation(operation: Operation, message: str, now: dt.datetime) -> InvalidTransition:
-    return InvalidTransition(message, current_state=operation.status.value, operation=operation_state(operation, now))
+    return InvalidTransition(message, **_current(operation, now))
+
+
+def input_lots(session: Session, operation: Operation) -> tuple[str, ...]:
+    """The lots an operation takes in: the output lots its previous operation reported."""
+    previous = previous_operation(operation)
+    return lots.delivered_lots(session, [previous.id])[previous.id] if previous is not None else ()
 
 
 def _require_status(operation: Operation, allowed: tuple[OperationStatus, ...], action: str, now: dt.datetime) -> None:
@@ -291,7 +305,8 @@ def start(
                 prev=previous.label,
             )
         )
-        raise Conflict(message, code="waiting_for_previous", current_state=operation.status.value)
+        raise _conflict(operation, message, "waiting_for_previous", now)
+    lots.refuse_only_held_input(session, input_lots(session, operation), **_current(operation, now))
     operation.machine = machine
     operation.first_started_at = now
     _set_status(operation, OperationStatus.RUNNING, now)
@@ -319,6 +334,7 @@ def _publish_started(session, order, operation, employee, now, *, resumed: bool)
             "employee_id": employee.id if employee else None,
             "started_at": now.isoformat(),
             "resumed": resumed,
+            "setup_minutes": operation.setup_minutes,  # the machine is in set-up until the first pieces
         },
     )
 
@@ -413,21 +429,17 @@ def complete(
     _require_order_running(order)
     previous = previous_operation(operation)
     if previous is not None and previous.status is not OperationStatus.COMPLETED:
-        raise Conflict(
-            _(
-                "Operation %(prev)s is not completed yet; more pieces may still come to %(op)s.",
-                prev=previous.label,
-                op=operation.label,
-            ),
-            code="previous_not_completed",
-            current_state=operation.status.value,
+        message = _(
+            "Operation %(prev)s is not completed yet; more pieces may still come to %(op)s.",
+            prev=previous.label,
+            op=operation.label,
         )
+        raise _conflict(operation, message, "previous_not_completed", now)
     if waiting := pending_reports(session, operation):
-        raise Conflict(
-            _("%(n)d reports on operation %(op)s wait for a supervisor's approval.", n=waiting, op=operation.label),
-            code="approval_pending",
-            current_state=operation.status.value,
+        message = _(
+            "%(n)d reports on operation %(op)s wait for a supervisor's approval.", n=waiting, op=operation.label
         )
+        raise _conflict(operation, message, "approval_pending", now)
     _set_status(operation, OperationStatus.COMPLETED, now)
     operation.completed_at = now
     operation.pause_reason = None
@@ -507,6 +519,15 @@ def _check_input(data: ReportInput) -> None:
         raise ValidationFailed(_("The report is incomplete."), errors=problems)
 
 
+def _refuse_held_lots(
+    session: Session, operation: Operation, output_lot: str | None, consumed: list[str], now: dt.datetime
+) -> None:
+    """No report on a held lot: neither one it names nor the held input it would be working on unnamed."""
+    state = _current(operation, now)
+    lots.refuse_held(session, output_lot=output_lot, consumed_lots=consumed, **state)
+    lots.refuse_held_input(session, input_lots(session, operation), consumed_lots=consumed, **state)
+
+
 def _check_previous(operation: Operation, good: int, scrap: int) -> None:
     """Never more in than the previous operation delivered (not even with an approval)."""
     previous = previous_operation(operation)
@@ -549,7 +570,7 @@ def report(
     _require_order_running(order)
     output_lot = lots.normalise(data.output_lot)
     consumed = [lot for lot in (lots.normalise(x) for x in data.consumed_lots) if lot]
-    lots.refuse_held(session, output_lot=output_lot, consumed_lots=consumed)
+    _refuse_held_lots(session, operation, output_lot, consumed, now)
     _check_previous(operation, data.good, data.scrap)
     limit = quantity_limit(operation.quantity, get_settings(session).over_tolerance_pct)
     total = operation.good_qty + operation.scrap_qty + data.good + data.scrap
@@ -652,7 +673,7 @@ def approve_report(
     _require_pending(record)
     _require_order_running(order)
     _require_status(operation, (OperationStatus.RUNNING, OperationStatus.PAUSED), "approve", now)
-    lots.refuse_held(session, output_lot=record.output_lot, consumed_lots=record.consumed_lots)
+    _refuse_held_lots(session, operation, record.output_lot, list(record.consumed_lots), now)
     _check_previous(operation, record.good, record.scrap)
     record.status = ReportStatus.ACCEPTED
     record.decided_at, record.decided_by, record.decision_note = now, current_actor(session).label, note

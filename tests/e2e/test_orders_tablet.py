@@ -240,3 +240,56 @@ def test_actions_taken_offline_are_sent_once_when_the_network_returns(page: Page
     final = planner.operation(op10["id"])
     assert final["good_qty"] == 15
     assert len(planner.get(f"{API}/operations/{op10['id']}/reports")) == 3
+
+
+def report_on_tablet(page: Page, good: int) -> None:
+    page.locator("button[data-action=report]").tap()
+    page.locator("#report-good").fill(str(good))
+    page.locator("#report-submit").tap()
+    expect(page.locator("#report-dialog")).to_be_hidden()
+
+
+def test_double_taps_refusals_and_a_stale_session_on_the_tablet(page: Page, planner: Planner) -> None:
+    order = planner.released_order(quantity=10)
+    op10 = order["operations"][0]
+    machine_id = planner.machine_id(MACHINE)
+    pin_sign_in(page, "1002", "1470")
+    use_language(page, "en")
+    page.goto(f"/orders/terminal/operations/{op10['id']}?machine_id={machine_id}")
+
+    # A double tap starts the operation once, and no refusal of the second tap is shown.
+    starts: list[str] = []
+    page.on("request", lambda r: starts.append(r.url) if r.url.endswith("/start") else None)
+    page.locator("button[data-action=start]").evaluate("button => { button.click(); button.click(); }")
+    expect(panel(page)).to_have_attribute("data-status", "running")
+    expect(page.locator("#pending")).to_be_hidden()
+    expect(page.locator("#floor-message")).to_have_text("Sent.")
+    assert len(starts) == 1
+    assert [e["kind"] for e in planner.get(f"{API}/operations/{op10['id']}/events")] == ["start"]
+
+    # Offline, one report too many and one good one: the refusal stays on screen after the good one is sent.
+    page.context.set_offline(True)
+    report_on_tablet(page, 50)
+    report_on_tablet(page, 3)
+    expect(page.locator("#pending-count")).to_have_text("2")
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_be_hidden(timeout=15000)
+    expect(page.locator("#floor-message")).to_contain_text("50 of 10 planned")
+    expect(page.locator("#ask-approval")).to_be_visible()
+    expect(page.locator("#qty-good")).to_have_text("3")
+
+    # A token the server no longer accepts: the report stays on the tablet until the operator signs in again.
+    def stale_token(route: Route) -> None:
+        route.continue_(headers={**route.request.headers, "x-csrftoken": "stale"})
+
+    page.route(f"**{API}/operations/{op10['id']}/report", stale_token)
+    report_on_tablet(page, 2)
+    expect(page.locator("#floor-message")).to_have_text("Sign in again to send what is waiting.")
+    expect(page.locator("#pending-count")).to_have_text("1")
+    assert planner.operation(op10["id"])["good_qty"] == 3
+    page.unroute(f"**{API}/operations/{op10['id']}/report")
+    page.reload()  # a new page carries a valid token, as after signing in again
+    expect(page.locator("#pending")).to_be_hidden(timeout=15000)
+    expect(page.locator("#qty-good")).to_have_text("5")
+    assert planner.operation(op10["id"])["good_qty"] == 5
+    assert len(planner.get(f"{API}/operations/{op10['id']}/reports")) == 2

@@ -5,7 +5,9 @@
 // for every retry: when the network drops the actions wait on the tablet (the page shows how many), and when it
 // returns they are sent again with their original keys, so the server counts each exactly once even if an earlier
 // attempt did arrive. Actions wait for the operator who took them: on a shared tablet another operator's session
-// never sends them.
+// never sends them. An action leaves the queue only once the server has answered it for good: accepted, or
+// refused on its merits (shown to the operator); a session the server no longer accepts keeps it for the next
+// sign-in.
 (function () {
   "use strict";
   var STORE = "mes.orders.queue.v1";
@@ -15,6 +17,8 @@
   var api = floor.dataset.api;
   var user = floor.dataset.user;
   var flushing = false;
+  var sending = null;  // the operation whose action is on its way
+  var signInNeeded = false;  // the session or its CSRF token was refused: nothing is sent until a new sign-in
   var applied = new Set();  // queued actions already shown on the panel
 
   // --- the queue ----------------------------------------------------------------------------------------------
@@ -52,25 +56,60 @@
     return mine(load()).some(function (item) { return item.op === operationId; });
   }
 
+  // What an answer means for the queued action that got it.
+  function outcome(status) {
+    if (status >= 200 && status < 300) { return "done"; }
+    // 401: signed out. 400: the queue only sends well-formed JSON, so a 400 is the CSRF token of a session that
+    // ended or changed; signing in again gives a new one.
+    if (status === 401 || status === 400) { return "sign-in"; }
+    if (status >= 500 || status === 408 || status === 429) { return "later"; }
+    return "refused";  // 409 and 422 above all: the server judged the action itself, and resending cannot help
+  }
+
+  function post(item) {
+    return fetch(item.url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRFToken": window.mes.csrfToken(), "Idempotency-Key": item.key },
+      body: JSON.stringify(item.body),
+    });
+  }
+
+  // Send one queued action; what became of it, with the server's answer. It leaves the queue once answered for good.
+  async function send(item) {
+    var response;
+    try {
+      response = await post(item);
+    } catch (networkError) {
+      return { result: "offline" };
+    }
+    var result = outcome(response.status);
+    var data = null;
+    if (result === "done" || result === "refused") {
+      try { data = await response.json(); } catch (e) { data = null; }
+      remove(item.key);
+      if (result === "done") { showAnswer(item, data); }
+    }
+    return { result: result, data: data, status: response.status };
+  }
+
   async function flush() {
+    if (signInNeeded) { say(floor.dataset.msgSignin, "error"); return; }
     if (flushing) { return; }
     flushing = true;
     var sent = 0;
+    var last = null;
+    var refusals = [];
     try {
       for (;;) {
         var item = mine(load())[0];
         if (!item) { break; }
         if (!navigator.onLine) { showOffline(true); break; }
-        var response;
-        try {
-          response = await fetch(item.url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "Accept": "application/json",
-                       "X-CSRFToken": window.mes.csrfToken(), "Idempotency-Key": item.key },
-            body: JSON.stringify(item.body),
-          });
-        } catch (networkError) {
+        var answer;
+        busy(item.op, true);
+        try { answer = await send(item); } finally { busy(item.op, false); }
+        if (answer.result === "offline") {
           // The request may or may not have arrived; the same key makes the retry safe either way.
           showOffline(true);
           applyLocally(item);
@@ -78,17 +117,26 @@
           break;
         }
         showOffline(false);
-        if (response.status >= 500 || response.status === 429) { break; }  // try again later
-        if (response.status === 401) { say(floor.dataset.msgSignin, "error"); break; }
-        var data = null;
-        try { data = await response.json(); } catch (e) { data = null; }
-        remove(item.key);
+        if (answer.result === "later") { break; }
+        if (answer.result === "sign-in") { signInNeeded = true; break; }
         sent += 1;
-        if (response.ok) { done(item, data); } else { refused(item, data, response.status); }
+        if (answer.result === "done") {
+          last = { item: item, data: answer.data };
+        } else {
+          refusals.push({ item: item, data: answer.data, status: answer.status });
+        }
       }
     } finally {
       flushing = false;
       showPending();
+    }
+    // A refusal outlasts the "sent" of the actions after it: the operator must see what did not go through.
+    if (signInNeeded) {
+      say(floor.dataset.msgSignin, "error");
+    } else if (refusals.length) {
+      refused(refusals);
+    } else if (last) {
+      done(last.item, last.data);
     }
     if (sent) { refresh(); }
   }
@@ -134,22 +182,32 @@
     }
   }
 
-  function refused(item, data, status) {
-    var message = (data && data.message) || ("HTTP " + status);
-    if (data && data.code === "over_tolerance" && item.kind === "report") {
-      var ask = document.createElement("button");
-      ask.type = "button";
-      ask.className = "button primary";
-      ask.id = "ask-approval";
-      ask.textContent = floor.dataset.msgApproval;
-      ask.addEventListener("click", function () {
-        var body = Object.assign({}, item.body, { request_approval: true });
-        submit("report", item.op, "/operations/" + item.op + "/report", body);
-      });
-      say(message + " ", "error", ask);
-      return;
-    }
-    say(message, "error");
+  function askApproval(item) {
+    var ask = document.createElement("button");
+    ask.type = "button";
+    ask.className = "button primary";
+    ask.id = "ask-approval";
+    ask.textContent = floor.dataset.msgApproval;
+    ask.addEventListener("click", function () {
+      ask.disabled = true;  // one request for approval, however often it is tapped
+      var body = Object.assign({}, item.body, { request_approval: true });
+      submit("report", item.op, "/operations/" + item.op + "/report", body);
+    });
+    return ask;
+  }
+
+  function refused(refusals) {
+    var messages = refusals.map(function (r) { return (r.data && r.data.message) || ("HTTP " + r.status); });
+    var over = refusals.filter(function (r) {
+      return r.data && r.data.code === "over_tolerance" && r.item.kind === "report";
+    });
+    var buttons = document.createDocumentFragment();
+    over.forEach(function (r, index) {
+      var ask = askApproval(r.item);
+      if (index > 0) { ask.removeAttribute("id"); }
+      buttons.appendChild(ask);
+    });
+    say(messages.join(" ") + " ", "error", over.length ? buttons : null);
   }
 
   // --- the operation panel -----------------------------------------------------------------------------------
@@ -210,6 +268,30 @@
     if (running) { running.textContent = clock(time.running); }
     if (paused) { paused.textContent = clock(time.paused); }
     if (!node.dataset.synced) { node.dataset.synced = "1"; sync(node); }
+  }
+
+  // While an action of the operation on the panel is on its way, its buttons wait: a second tap on a button
+  // whose action the server has not answered yet would only earn a refusal.
+  function busy(operationId, on) {
+    sending = on ? operationId : null;
+    var node = panel();
+    if (!node || Number(node.dataset.operation) !== operationId) { return; }
+    node.querySelectorAll(".ord-action").forEach(function (button) { button.disabled = on; });
+  }
+
+  // The server's answer redraws the panel's buttons at once, before the refreshed panel arrives.
+  function showAnswer(item, data) {
+    var node = panel();
+    var state = data && (data.operation || data);
+    if (!node || !state || state.id !== item.op || Number(node.dataset.operation) !== item.op) { return; }
+    node.dataset.status = state.status;
+    node.dataset.version = String(state.version);
+    node.dataset.runningS = String(state.running_s);
+    node.dataset.pausedS = String(state.paused_s);
+    node.dataset.loadedAt = String(Date.now());
+    if (item.kind === "start" || item.kind === "join" || item.kind === "resume") { node.dataset.onCrew = "true"; }
+    if (item.kind === "leave" || item.kind === "complete") { node.dataset.onCrew = "false"; }
+    sync(node);
   }
 
   function setStatus(node, status) {
@@ -328,7 +410,9 @@
   });
   document.body.addEventListener("htmx:afterSwap", function () {
     var node = panel();
-    if (node) { sync(node); }
+    if (!node) { return; }
+    sync(node);
+    if (sending !== null) { busy(sending, true); }  // a panel redrawn while an action is on its way waits too
   });
 
   // A dispatch list remembers itself as this tablet's place; the machine picker marks it.

@@ -218,3 +218,28 @@ def committed(app, shop: Shop, recipe):
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# --- the server's clock -----------------------------------------------------------------------------------------
+
+T0 = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """The server's clock, moved by the test (the tablets' clocks play no part)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = T0
+        for module in ("apps.orders.execution", "apps.orders.schemas"):
+            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
+
+    def at(self, seconds: int) -> None:
+        self.now = T0 + dt.timedelta(seconds=seconds)
+
+    def advance(self, seconds: int) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)

@@ -325,3 +325,28 @@ def test_statuses_after_the_flow_are_consistent_with_the_reports(client, shop, d
     assert totals == state["good_qty"] == 12
     assert state["status"] == OperationStatus.RUNNING.value
     assert get(client, shop.operator, f"/work-orders/{order.id}").json["status"] == OrderStatus.IN_PROGRESS.value
+
+
+def test_refusals_about_the_previous_operation_and_approvals_carry_the_current_state(client, shop):
+    op10, op20 = ops(shop.order(quantity=10))
+    waiting = _start(client, shop, op20, machine=shop.m3)
+    assert waiting.status_code == 409 and waiting.json["code"] == "waiting_for_previous"
+    assert waiting.json["current_state"] == "pending"
+    assert waiting.json["operation"]["id"] == op20.id and waiting.json["operation"]["status"] == "pending"
+
+    _start(client, shop, op10)
+    _report(client, shop, op10, good=6)
+    _start(client, shop, op20, machine=shop.m3)
+    _report(client, shop, op20, good=2)
+    early = post(client, shop.operator, f"/operations/{op20.id}/complete", {})
+    assert early.status_code == 409 and early.json["code"] == "previous_not_completed"
+    assert early.json["current_state"] == "running"
+    assert (early.json["operation"]["status"], early.json["operation"]["good_qty"]) == ("running", 2)
+
+    asked = _report(client, shop, op10, good=5, request_approval=True)
+    assert asked.json["status"] == "pending_approval"
+    blocked = post(client, shop.operator, f"/operations/{op10.id}/complete", {})
+    assert blocked.status_code == 409 and blocked.json["code"] == "approval_pending"
+    assert blocked.json["current_state"] == "running"
+    current = blocked.json["operation"]
+    assert (current["id"], current["good_qty"], current["version"]) == (op10.id, 6, asked.json["operation"]["version"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from apps.orders import events as subscribers
@@ -13,26 +12,7 @@ from apps.orders.models import HeldLot
 from platform_core import events
 from platform_core.db import db
 from platform_core.events import Event
-from tests.apps.orders.conftest import committed, get, ops, post
-
-T0 = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    """The server's clock, moved by the test (the tablets' clocks play no part)."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.now = T0
-        for module in ("apps.orders.execution", "apps.orders.schemas"):
-            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
-
-    def at(self, seconds: int) -> None:
-        self.now = T0 + dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+from tests.apps.orders.conftest import T0, committed, get, ops, post
 
 
 def _timers(client, member, operation) -> tuple[str, int, int]:
@@ -109,6 +89,7 @@ def test_a_held_lot_blocks_reports_naming_it_until_released(client, shop):
         post(client, shop.operator, f"/operations/{op10.id}/report", {"good": 5, "output_lot": "L2405-113"}).status_code
         == 201
     )
+    post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
     _hold(shop, "L2405-113", T0)
 
     listed = get(client, shop.operator, "/held-lots").json
@@ -116,7 +97,6 @@ def test_a_held_lot_blocks_reports_naming_it_until_released(client, shop):
     dispatched = get(client, shop.operator, "/dispatch", query_string={"machine_id": shop.m3.id}).json[0]
     assert dispatched["input_lots"] == ["L2405-113"] and dispatched["held_lots"] == ["L2405-113"]
 
-    post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
     refused = post(client, shop.operator, f"/operations/{op20.id}/report", {"good": 2, "consumed_lots": ["L2405-113"]})
     assert refused.status_code == 409 and refused.json["code"] == "lot_held"
     assert refused.json["lots"] == ["L2405-113"] and "consumed_lots" in refused.json["errors"]
@@ -181,3 +161,67 @@ def test_an_approval_is_refused_while_its_lot_is_held(client, shop):
     _hold(shop, "L9", T0)
     refused = post(client, shop.supervisor, f"/reports/{asked.json['id']}/approve")
     assert refused.status_code == 409 and refused.json["code"] == "lot_held"
+
+
+def _report(client, shop, operation, **body):
+    return post(client, shop.operator, f"/operations/{operation.id}/report", body)
+
+
+def test_a_held_input_lot_blocks_the_next_operation_even_when_the_report_names_no_lot(client, shop):
+    op10, op20 = ops(shop.order())
+    shop.started(op10)
+    _report(client, shop, op10, good=10, output_lot="L-A")
+    post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
+    _hold(shop, "L-A", T0)
+
+    unnamed = _report(client, shop, op20, good=2)
+    assert unnamed.status_code == 409 and unnamed.json["code"] == "lot_held"
+    assert unnamed.json["lots"] == ["L-A"] and "L-A" in unnamed.json["message"]
+    assert "consumed_lots" in unnamed.json["errors"]
+    assert unnamed.json["current_state"] == "running" and unnamed.json["operation"]["good_qty"] == 0
+    other_material = _report(client, shop, op20, good=2, consumed_lots=["BOLT-7"])
+    assert other_material.status_code == 409 and other_material.json["code"] == "lot_held"
+
+    _report(client, shop, op10, good=10, output_lot="L-B")  # a second, good lot arrives
+    on_the_free_lot = _report(client, shop, op20, good=2, consumed_lots=["L-B", "BOLT-7"])
+    assert on_the_free_lot.status_code == 201, on_the_free_lot.json
+    assert _report(client, shop, op20, good=1).status_code == 409  # unnamed, it may still be the held lot
+
+    _release(shop, "L-A", T0 + dt.timedelta(hours=1))
+    assert _report(client, shop, op20, good=1).status_code == 201
+    assert get(client, shop.operator, f"/operations/{op20.id}").json["good_qty"] == 3
+
+
+def test_an_operation_whose_input_lots_are_all_held_cannot_start(client, shop):
+    op10, op20 = ops(shop.order())
+    shop.started(op10)
+    _report(client, shop, op10, good=5, output_lot="L-A")
+    _hold(shop, "L-A", T0)
+
+    refused = post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
+    assert refused.status_code == 409 and refused.json["code"] == "lot_held"
+    assert refused.json["lots"] == ["L-A"] and "L-A" in refused.json["message"]
+    assert refused.json["current_state"] == "pending" and refused.json["operation"]["status"] == "pending"
+    assert get(client, shop.operator, f"/operations/{op20.id}/events").json == []
+
+    _report(client, shop, op10, good=5, output_lot="L-B")
+    started = post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
+    assert started.status_code == 200 and started.json["status"] == "running"
+
+
+def test_an_approval_is_refused_while_the_lot_it_takes_in_is_held(client, shop):
+    op10, op20 = ops(shop.order(quantity=5))
+    shop.started(op10)
+    delivered = _report(client, shop, op10, good=6, output_lot="L-A", request_approval=True)
+    post(client, shop.supervisor, f"/reports/{delivered.json['id']}/approve")
+    post(client, shop.operator, f"/operations/{op20.id}/start", {"machine_id": shop.m3.id})
+    asked = _report(client, shop, op20, good=6, request_approval=True)
+    assert asked.json["status"] == "pending_approval"
+    _hold(shop, "L-A", T0)
+
+    refused = post(client, shop.supervisor, f"/reports/{asked.json['id']}/approve")
+    assert refused.status_code == 409 and refused.json["code"] == "lot_held"
+    assert refused.json["operation"]["good_qty"] == 0
+    _release(shop, "L-A", T0 + dt.timedelta(hours=1))
+    approved = post(client, shop.supervisor, f"/reports/{asked.json['id']}/approve")
+    assert approved.status_code == 200 and approved.json["operation"]["good_qty"] == 6
