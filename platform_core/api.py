@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_smorest.pagination import PaginationMetadataSchema
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import IntegerConverter
@@ -37,12 +39,21 @@ class BoundedIntConverter(IntegerConverter):
 
 
 class ErrorSchema(ma.Schema):
-    """The one error shape (documentation only)."""
+    """The one error shape (documentation only). An error may add members of its own (``available``, ``limit``...)."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as open: additionalProperties allowed
 
     code = ma.fields.String(metadata={"description": "Machine-readable error code, e.g. not_found"})
     status = ma.fields.Integer(metadata={"description": "HTTP status"})
     message = ma.fields.String(metadata={"description": "What went wrong, for people"})
-    errors = ma.fields.Dict(metadata={"description": "Field-level messages, by location then field"})
+    errors = ma.fields.Raw(
+        metadata={"description": "What is wrong where: messages by location then field, or a list of row problems"}
+    )
+    current_state = ma.fields.String(
+        metadata={"description": "On a 409 for a state change: the record's state now (e.g. `paused`)"}
+    )
+    more_errors = ma.fields.Integer(metadata={"description": "On an import: problems found beyond those listed"})
 
 
 class Api(flask_smorest.Api):
@@ -60,6 +71,15 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self):
         errors.init_app(self._app)
+
+    def _register_pagination_header(self):
+        # X-Pagination carries JSON text: OpenAPI 3 describes such a header by its content, not by a schema
+        # (which would claim the header value itself is an object).
+        header = {
+            "description": "Pagination metadata (JSON)",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
 
 
 class MultipartParser(FlaskParser):
@@ -129,12 +149,26 @@ class ApiBlueprint(flask_smorest.Blueprint):
 ListPage = flask_smorest.Page  # pages a list already in memory (small, bounded collections)
 
 
+# Control characters (other than tab and line breaks) are never meant in typed text; stored, they break exports
+# (spreadsheets refuse them) and confuse screens.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields are refused, so a typo in a field name is a 422, not silently ignored."""
+    """Base schema: unknown fields are refused, so a typo in a field name is a 422, not silently ignored; text
+    with control characters is refused field by field."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_control_characters(self, data, **_kwargs):
+        if isinstance(data, dict):
+            bad = [key for key, value in data.items() if isinstance(value, str) and CONTROL_CHARACTERS.search(value)]
+            if bad:
+                raise ma.ValidationError({key: [_("Control characters are not allowed here.")] for key in bad})
+        return data
 
 
 class Id(ma.fields.Integer):

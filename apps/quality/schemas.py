@@ -706,7 +706,12 @@ class QualitySettingsUpdateSchema(Schema):
 
 
 class QualityProductCostInSchema(Schema):
-    unit_cost = ma.fields.Decimal(places=2, required=True, validate=ma.validate.Range(min=0, max=10**9))
+    unit_cost = ma.fields.Decimal(
+        places=2,
+        required=True,
+        validate=ma.validate.Range(min=0, max=10**9),
+        metadata={"minimum": 0, "maximum": 10**9},  # documented as numbers (the field would print "1000000000.00")
+    )
     currency = ma.fields.String(load_default="CNY", validate=ma.validate.Regexp(r"^[A-Z]{3}$"))
 
 

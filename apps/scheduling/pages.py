@@ -25,6 +25,7 @@ from apps.scheduling.models import PUBLISHABLE, SOLVED, Preset, Run, SetupTime, 
 from platform_core.db import db
 from platform_core.errors import DomainError
 from platform_core.masterdata.models import Machine, ProductFamily
+from platform_core.web.redirects import local_path
 
 RECENT = 30
 
@@ -98,8 +99,8 @@ def _page(template: str, **context: Any) -> str:
 
 def _local_path(target: str | None) -> str | None:
     """``target`` when it is a page of this app (where a banner action returns to), else None."""
-    prefix = url_for("scheduling.index")
-    return target if target and target.startswith(prefix) and "\\" not in target else None
+    path = local_path(target)
+    return path if path and path.startswith(url_for("scheduling.index")) else None
 
 
 def _refused(error: DomainError) -> None:

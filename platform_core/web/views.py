@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -17,6 +15,7 @@ from platform_core.db import db
 from platform_core.identity import services
 from platform_core.identity.models import Membership
 from platform_core.tenants.models import Tenant, TenantStatus
+from platform_core.web.redirects import local_path
 
 bp = Blueprint("web", __name__)
 
@@ -35,10 +34,8 @@ class PinLoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("web.home")
+    """Only same-site paths are followed after sign-in."""
+    return local_path(target) or url_for("web.home")
 
 
 def _start_session(user, tenant_id: int | None, employee_id: int | None = None) -> None:

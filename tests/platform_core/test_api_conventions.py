@@ -17,6 +17,15 @@ def test_validation_errors_name_every_bad_field(client, make):
     assert {"username", "display_name", "roles", "extra"} <= set(fields)
 
 
+def test_text_with_control_characters_is_refused_and_nothing_is_stored(client, make):
+    admin = make.member(make.tenant())
+    body = {"code": "W9", "name": "Halle\x01B", "name_en": "line one\nline two\tok"}
+    response = client.post("/api/v1/masterdata/workshops", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    assert set(response.json["errors"]["json"]) == {"name"}  # newline and tab are fine
+    assert client.get("/api/v1/masterdata/workshops", headers=admin.headers).json == []
+
+
 def test_huge_malformed_ids_and_unknown_routes_are_json_404s(client, make):
     admin = make.member(make.tenant())
     for url in ("/api/v1/admin/users/99999999999999999999999", "/api/v1/admin/users/-1", "/api/v1/admin/users/abc"):
@@ -85,8 +94,12 @@ def test_health_and_readiness(client):
 
 
 def test_pages_send_security_headers_and_no_inline_script(client):
-    response = client.get("/login")
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "<script>" not in response.text
+    for path in ("/login", "/api/v1/openapi.json", "/static/css/mes.css", "/no-such-page"):
+        response = client.get(path)
+        response.close()  # a static file is streamed from an open file
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+    assert "<script>" not in client.get("/login").text
     assert response.headers["X-Request-ID"]
