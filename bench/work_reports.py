@@ -141,9 +141,19 @@ def prepare_database(url: str, clients: int) -> tuple[list[str], list[int]]:
     return tokens, operation_ids
 
 
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen  # the gunicorn master
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+
 @contextlib.contextmanager
 def gunicorn(app_path: str, env: dict, workers: int, threads: int):
-    """gunicorn serving ``app_path`` on a free port until the block ends; yields the port."""
+    """gunicorn serving ``app_path`` on a free port until the block ends; yields the :class:`Server`."""
     from tests.services import _wait_for_port, free_port
 
     port = free_port()
@@ -164,7 +174,7 @@ def gunicorn(app_path: str, env: dict, workers: int, threads: int):
             if not _wait_for_port(port, timeout=60):
                 log.seek(0)
                 raise RuntimeError(f"gunicorn did not start:\n{log.read().decode(errors='replace')[-2000:]}")
-            yield port
+            yield Server(port, process)
         finally:
             process.terminate()
             try:
@@ -402,7 +412,8 @@ def main() -> int:
             f"{args.clients} clients, {args.seconds:g} s per phase, gunicorn {args.workers} workers × "
             f"{args.threads} threads, PostgreSQL; events {'by the worker' if args.sweep_events else 'after commit'}"
         )
-        with gunicorn("bench.work_reports:minimal_app()", env, args.workers, args.threads) as port:
+        with gunicorn("bench.work_reports:minimal_app()", env, args.workers, args.threads) as server:
+            port = server.port
             minimal = closed_loop(
                 "minimal", port, lambda i: {}, args.clients, args.seconds,
                 lambda i: ("/report", {"operation_id": operation_ids[i], "good": 1}),
@@ -412,7 +423,8 @@ def main() -> int:
         def headers(i: int) -> dict:
             return {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
 
-        with gunicorn("platform_core.wsgi:app", env, args.workers, args.threads) as port:
+        with gunicorn("platform_core.wsgi:app", env, args.workers, args.threads) as server:
+            port = server.port
             reports = closed_loop(
                 "reports", port, headers, args.clients, args.seconds,
                 lambda i: (f"/api/v1/orders/operations/{operation_ids[i]}/report", {"good": 1}),

@@ -44,10 +44,13 @@ def _pg_bin() -> Path | None:
 class PostgresCluster:
     """``initdb`` + ``pg_ctl`` in a temp folder, as the ``postgres`` user when run as root."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
         self.bin = _pg_bin()
         self.dir: Path | None = None
         self.port = 0
+        # Fast by default (tests don't survive a machine crash anyway); durable keeps synchronous commits, so a
+        # commit acknowledged before a crash of the server is still there after its restart.
+        self.durable = durable
 
     @property
     def available(self) -> bool:
@@ -68,12 +71,21 @@ class PostgresCluster:
         self.port = free_port()
         data = self.dir / "data"
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
-        )
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-o", self._options(), "-w", "start")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _options(self) -> str:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        return options
+
+    def crash_and_restart(self, down_seconds: float = 1.0) -> None:
+        """Stop the server as a crash would (no shutdown checkpoint, clients cut off), then start it again."""
+        data = str(self.dir / "data")
+        self._run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+        time.sleep(down_seconds)
+        self._run("pg_ctl", "-D", data, "-l", str(self.dir / "log"), "-o", self._options(), "-w", "start")
 
     def stop(self) -> None:
         if self.dir is None:
