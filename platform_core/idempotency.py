@@ -112,7 +112,9 @@ def idempotent(required: bool = True) -> Callable:
             response = make_response(view(*args, **kwargs))
             answer = {"status_code": response.status_code, "content_type": response.content_type}
             answer["body"] = response.get_data(as_text=True)
-            db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == claim_id).values(**answer))
+            # by primary key on the table itself: the row is ours (claimed above), no ORM bookkeeping is needed
+            table = IdempotencyKey.__table__
+            db.session.execute(sa.update(table).where(table.c.id == claim_id).values(**answer))
             return response
 
         wrapper.idempotent = True
