@@ -74,7 +74,9 @@ class Figures:
         return figures
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        # summed thousands of times per report page: the field names are looked up once (_FIGURE_FIELDS)
+        mine, theirs = self.__dict__, other.__dict__
+        return Figures(**{name: mine[name] + theirs[name] for name in _FIGURE_FIELDS})
 
     @property
     def planned_production_s(self) -> float:
@@ -141,6 +143,9 @@ class Figures:
             "total": self.total,
             "losses_min": {k: round(v / 60, 2) for k, v in self.losses().items()},
         }
+
+
+_FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 
 
 def _ratio(value: float | None) -> float | None:
