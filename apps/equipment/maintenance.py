@@ -415,6 +415,42 @@ def suggest_predictive(
     return order
 
 
+def open_corrective_order(session: Session, machine_id: int) -> MaintenanceOrder | None:
+    statement = sa.select(MaintenanceOrder).where(
+        MaintenanceOrder.machine_id == machine_id,
+        MaintenanceOrder.kind == MaintenanceKind.CORRECTIVE,
+        MaintenanceOrder.status.in_(OPEN_STATUSES),
+    )
+    return session.scalars(statement.order_by(MaintenanceOrder.id)).first()
+
+
+def call_for_repair(session: Session, alarm: Alarm, machine: Machine) -> MaintenanceOrder:
+    """A corrective work order when a machine has been down too long (its state alarm is raised).
+
+    One per alarm (unique ``alarm_id``), and none while the machine already has an open corrective order: the
+    technician on it is already called. It blocks nothing further: the breakdown itself keeps the machine out of
+    the schedule until it is reported up.
+    """
+    existing = session.scalar(
+        sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id)
+    ) or open_corrective_order(session, machine.id)
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            return create_order(
+                session,
+                machine,
+                kind=MaintenanceKind.CORRECTIVE,
+                title=alarm.message,
+                due_at=utcnow(),
+                blocks_machine=False,
+                alarm=alarm,
+            )
+    except IntegrityError:  # a concurrent watch raised it meanwhile
+        return session.scalar(sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id))
+
+
 # --- reading --------------------------------------------------------------------------------------------------
 
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from apps.equipment import alarms, states
+from apps.equipment import alarms, maintenance, states
 from apps.equipment.ingest import commit_idle
 from apps.equipment.labels import state_label
-from apps.equipment.models import AlarmTrack, MachineConfig, MachineStatus, RuleKind
+from apps.equipment.models import AlarmTrack, MachineConfig, MachineStatus, RuleKind, State
 from apps.equipment.settings import setting
 from platform_core.db import utcnow
 from platform_core.masterdata.models import Machine
@@ -86,4 +86,6 @@ def _check_state(session: Session, rule, machine: Machine, status: MachineStatus
         with alarms.factory_language(session):
             state = state_label(rule.state) if rule.state else ""
             message = _("%(rule)s: %(state)s for %(min)s min", rule=rule.name, state=state, min=f"{minutes:.0f}")
-        alarms.set_condition(session, rule, machine, active, at=now, message=message, value=round(minutes, 1))
+        alarm = alarms.set_condition(session, rule, machine, active, at=now, message=message, value=round(minutes, 1))
+        if alarm is not None and rule.state is State.DOWN:  # down too long: a technician is called
+            maintenance.call_for_repair(session, alarm, machine)

@@ -9,7 +9,16 @@ import pytest
 import sqlalchemy as sa
 
 from apps.equipment import configuration, ingest, states, watch
-from apps.equipment.models import Alarm, AlarmStatus, RuleKind, Severity, State
+from apps.equipment.models import (
+    Alarm,
+    AlarmStatus,
+    MaintenanceKind,
+    MaintenanceOrder,
+    MaintenanceStatus,
+    RuleKind,
+    Severity,
+    State,
+)
 from platform_core.db import utcnow
 from platform_core.events import OutboxEvent
 from platform_core.rbac import Role
@@ -150,6 +159,30 @@ def test_a_machine_down_too_long_raises_a_state_alarm_until_it_is_up(plant):
         states.report_up(session, machine)
         watch.watch(session, now=utcnow() + dt.timedelta(minutes=16))
     assert alarms_of(plant, machine)[0].status is AlarmStatus.CLEARED
+
+
+def test_a_machine_down_too_long_calls_a_technician_once(plant):
+    machine = plant.machine("AL-5")
+    rule(plant, code="DOWN-10", kind=RuleKind.STATE, machine=machine, state=State.DOWN, threshold=10)
+    with plant.scope() as session:
+        states.report_down(session, machine, at=utcnow() - dt.timedelta(minutes=20))
+        for minutes in (0, 1, 2):  # the watch runs every minute; the alarm stays up
+            watch.watch(session, now=utcnow() + dt.timedelta(minutes=minutes))
+        [alarm] = alarms_of(plant, machine)
+        [order] = session.scalars(sa.select(MaintenanceOrder).where(MaintenanceOrder.machine_id == machine.id)).all()
+        assert (order.kind, order.status, order.alarm_id) == (
+            MaintenanceKind.CORRECTIVE,
+            MaintenanceStatus.OPEN,
+            alarm.id,
+        )
+        # up, then down again before anyone repaired it: a new alarm, but the technician is already called
+        states.report_up(session, machine)
+        watch.watch(session, now=utcnow() + dt.timedelta(minutes=3))
+        states.report_down(session, machine)
+        watch.watch(session, now=utcnow() + dt.timedelta(minutes=15))
+        assert len(alarms_of(plant, machine)) == 2
+        orders = session.scalars(sa.select(MaintenanceOrder).where(MaintenanceOrder.machine_id == machine.id)).all()
+        assert orders == [order]
 
 
 def test_incomplete_rules_are_refused_with_the_field_named(plant, client):
