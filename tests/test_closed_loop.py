@@ -1,7 +1,8 @@
 """The closed loop the suite exists for, through the HTTP API on committed data: a published schedule, a gateway's
-rising vibration raising a predictive alarm and one maintenance order, a breakdown reported on a tablet, the
-repair schedule the breakdown triggers (running work kept, the stopped machine avoided), the tablets' dispatch
-lists following it once published, and the shift's OEE showing the downtime under its reason."""
+rising vibration raising a predictive alarm and one maintenance order, a breakdown reported on a tablet raising
+one down alarm and one repair order, the repair schedule the breakdown triggers (running work kept, the stopped
+machine avoided), the tablets' dispatch lists following it once published, and the shift's OEE showing the
+downtime under its reason."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import uuid
 
 from apps.equipment import demo as equipment_demo
-from apps.equipment import forecasting
+from apps.equipment import forecasting, watch
 from apps.equipment import jobs as equipment_jobs
 from platform_core.db import db, tenant_context, utcnow
 from platform_core.jobs import JobStatus
@@ -148,6 +149,15 @@ def test_predictive_alarm_breakdown_repair_dispatch_and_oee(live_app, make_commi
             "lead_time_h": 120,
         },
     )
+    down_rule = _call(
+        client,
+        admin,
+        "POST",
+        f"{EQUIPMENT}/alarm-rules",
+        expect=201,
+        json={"code": "DOWN-30", "name": "停机超过 30 分钟", "kind": "state", "machine_id": lathe, "state": "down",
+              "threshold": 30, "severity": "critical"},
+    )  # fmt: skip
     gateway = _call(client, admin, "POST", f"{EQUIPMENT}/gateways", expect=201, json={"name": "edge-cnc01"})
     rng = random.Random(20261122)
     last_hour = utcnow().replace(minute=0, second=0, microsecond=0)
@@ -202,16 +212,16 @@ def test_predictive_alarm_breakdown_repair_dispatch_and_oee(live_app, make_commi
         query_string=_window(down_at - dt.timedelta(hours=1), utcnow() + dt.timedelta(minutes=1)),
     )
     assert [(i["started_at"], i["ended_at"]) for i in timeline if i["state"] == "down"] == [(down_at.isoformat(), None)]
-    repair_order = _call(
-        client,
-        technician,
-        "POST",
-        f"{EQUIPMENT}/maintenance-orders",
-        expect=201,
-        json={"machine_id": lathe, "title": "更换主轴轴承"},
-    )
+    for _round in range(2):  # the worker's watch, twice: down for longer than 30 minutes, one alarm, one repair
+        with live_app.app_context(), db.unit_of_work(shop.tenant.id, actor=equipment_jobs.ACTOR) as session:
+            watch.watch(session)
+    alarms = _call(client, viewer, "GET", f"{EQUIPMENT}/alarms", query_string={"machine_id": lathe})
+    [down_alarm] = [a for a in alarms if a["rule_id"] == down_rule["id"]]
+    assert down_alarm["status"] == "active"
     open_orders = _call(client, viewer, "GET", f"{EQUIPMENT}/maintenance-orders", query_string={"machine_id": lathe})
     assert sorted((o["kind"], o["status"]) for o in open_orders) == [("corrective", "open"), ("predictive", "open")]
+    [repair_order] = [o for o in open_orders if o["kind"] == "corrective"]
+    assert repair_order["alarm_id"] == down_alarm["id"]
     stops = _call(
         client,
         viewer,
