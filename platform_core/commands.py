@@ -51,12 +51,20 @@ def _current() -> str:
 
 @click.command("demo")
 @click.option("--force", is_flag=True, help="Seed even when the database already holds factories.")
+@click.option("--scenario", default=None, help="Then play a story on the demo factory, e.g. breakdown.")
+@click.option("--time-limit", default=10, show_default=True, help="Seconds each schedule of a scenario may solve.")
 @with_appcontext
-def demo(force: bool) -> None:
+def demo(force: bool, scenario: str | None, time_limit: int) -> None:
     """Seed the demo factory when the database is empty, and print the sign-in details."""
-    from platform_core.demo import DEMO_LOGINS, seed_demo
+    from platform_core.demo import DEMO_CODE, DEMO_LOGINS, seed_demo
+    from platform_core.registry import get_registry
     from platform_core.tenants.models import Tenant
 
+    scenarios = {name: play for manifest in get_registry() for name, play in manifest.scenarios.items()}
+    if scenario is not None and scenario not in scenarios:
+        raise click.BadParameter(
+            f"choose one of: {', '.join(sorted(scenarios)) or '(none installed)'}", param_hint="--scenario"
+        )
     with db.unit_of_work() as session:
         empty = session.scalar(sa.select(sa.func.count()).select_from(Tenant)) == 0
         if empty or force:
@@ -67,6 +75,11 @@ def demo(force: bool) -> None:
     click.echo("\nDemo sign-ins (factory code DEMO):")
     for login in DEMO_LOGINS:
         click.echo(f"  {login}")
+    if scenario is not None:
+        with db.unit_of_work() as session:
+            tenant_id = session.scalar(sa.select(Tenant.id).where(Tenant.code == DEMO_CODE))
+        click.echo(f"\nScenario {scenario}:")
+        scenarios[scenario](tenant_id, click.echo, time_limit_s=time_limit)
 
 
 @click.command("roles")

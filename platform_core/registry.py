@@ -64,6 +64,8 @@ class AppManifest:
     # MES_<NAME> environment variables override them like any platform setting (docs/operations.md lists them).
     settings: Mapping[str, Any] = field(default_factory=dict)
     demo: Callable[..., None] | None = None  # demo(session, tenant): seeds the demo factory's data for this app
+    # Stories played on the demo factory (mes demo --scenario NAME): play(tenant_id, say, time_limit_s)
+    scenarios: Mapping[str, Callable[..., None]] = field(default_factory=dict)
 
     @property
     def landing_endpoint(self) -> str:

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from apps.scheduling import actuals, repair, solving
 from apps.scheduling.api import blp as api_blueprint
 from apps.scheduling.blueprint import bp as web_blueprint
+from apps.scheduling.scenarios import SCENARIOS
 from platform_core.rbac import Permission
 from platform_core.registry import AppManifest, JobSpec, NavEntry
 
@@ -32,6 +33,7 @@ manifest = AppManifest(
     },
     queue_handlers={"scheduling.solve": solving.solve_run},
     jobs=(JobSpec("scheduling.slippage", repair.scan_slippage, seconds=300),),
+    scenarios=SCENARIOS,
     models="apps.scheduling.models",
     depends_on=("orders",),
 )
