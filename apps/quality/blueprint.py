@@ -7,8 +7,7 @@ another factory's ids) before it reads a form.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from apps.quality.pages import board, charts, inspect, ncrs, plans, trace  # noqa: F401 - their routes register on bp
+from apps.quality.pages.common import bp
 
-bp = Blueprint("quality", __name__, template_folder="templates")
-
-from apps.quality.pages import board, charts, inspect, ncrs, plans, trace  # noqa: E402, F401 - routes register on bp
+__all__ = ["bp"]

@@ -36,6 +36,7 @@ from platform_core.db import utcnow
 from platform_core.events import Event, EventReceipt, OutboxEvent
 from platform_core.identity.models import Employee, User
 from platform_core.masterdata.models import Machine, Product
+from platform_core.registry import get_registry
 from platform_core.tenants.models import Tenant
 
 COSTS = {
@@ -136,8 +137,7 @@ def _seed(session: Session, now: dt.datetime) -> None:
 
 def _catch_up_with_orders(session: Session) -> None:
     """Handle the orders demo's undelivered events now, as the platform would after the commit."""
-    from apps.quality.manifest import manifest
-
+    manifest = get_registry().get("quality")  # through the registry: the manifest imports this module
     pending = session.scalars(
         sa.select(OutboxEvent).where(OutboxEvent.name.like("orders.%"), OutboxEvent.dispatched_at.is_(None))
     ).all()

@@ -10,10 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from apps.quality import alarms, control, holds, production, tasks
-from apps.quality.blueprint import bp
 from apps.quality.models import InspectionPlan, InspectionTask, Nonconformance, PlanStatus, TaskStatus
 from apps.quality.ncrs import FINISHED
-from apps.quality.pages.common import INSPECT, VIEW, flat_errors, load, number, text
+from apps.quality.pages.common import INSPECT, VIEW, bp, flat_errors, load, number, text
 from platform_core.db import db, utcnow
 from platform_core.errors import ValidationFailed
 from platform_core.identity.auth import permission_required

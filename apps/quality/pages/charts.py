@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from apps.quality import alarms, control
-from apps.quality.blueprint import bp
 from apps.quality.models import AlarmStatus, ControlChart, ControlLimits, QualityAlarm
-from apps.quality.pages.common import CONFIGURE, INSPECT, VIEW, acting_name, flat_errors, load, text
+from apps.quality.pages.common import CONFIGURE, INSPECT, VIEW, acting_name, bp, flat_errors, load, text
 from platform_core.db import db
 from platform_core.errors import DomainError, ValidationFailed
 from platform_core.identity.auth import permission_required

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, request
+from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 
 from apps.quality import labels
-from apps.quality.blueprint import bp
 from apps.quality.common import acting_name  # noqa: F401 - the pages import it from here
 from platform_core.db import db
 from platform_core.errors import ValidationFailed
 
 VIEW, INSPECT, DISPOSITION, CONFIGURE = "quality.view", "quality.inspect", "quality.disposition", "quality.configure"
+
+# Defined here, beside what every page module shares, so the pages register on it without importing the module
+# that imports them (apps/quality/blueprint.py).
+bp = Blueprint("quality", "apps.quality", template_folder="templates")
 
 
 def load(model: type, record_id: int):

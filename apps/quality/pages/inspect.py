@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 
 from apps.quality import attachments, inspections
 from apps.quality.alarms import describe_alarm
-from apps.quality.blueprint import bp
 from apps.quality.models import (
     Attachment,
     CharacteristicKind,
@@ -23,7 +22,7 @@ from apps.quality.models import (
     QualityAlarm,
     TaskStatus,
 )
-from apps.quality.pages.common import INSPECT, VIEW, acting_name, flat_errors, load, text
+from apps.quality.pages.common import INSPECT, VIEW, acting_name, bp, flat_errors, load, text
 from platform_core.db import db
 from platform_core.errors import ValidationFailed
 from platform_core.identity.auth import current_principal, permission_required

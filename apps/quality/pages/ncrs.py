@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from apps.quality import attachments, holds, labels, ncrs, production
-from apps.quality.blueprint import bp
 from apps.quality.common import acting_account
 from apps.quality.models import (
     ActionStep,
@@ -19,7 +18,7 @@ from apps.quality.models import (
     NcrAction,
     Nonconformance,
 )
-from apps.quality.pages.common import DISPOSITION, INSPECT, VIEW, acting_name, flat_errors, load, number, text
+from apps.quality.pages.common import DISPOSITION, INSPECT, VIEW, acting_name, bp, flat_errors, load, number, text
 from platform_core.audit import AuditEntry
 from platform_core.db import db
 from platform_core.errors import DomainError, ValidationFailed

@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from apps.quality import plans
-from apps.quality.blueprint import bp
 from apps.quality.models import CharacteristicKind, InspectionPlan, SamplingKind
-from apps.quality.pages.common import CONFIGURE, VIEW, flat_errors, load, number, text
+from apps.quality.pages.common import CONFIGURE, VIEW, bp, flat_errors, load, number, text
 from apps.quality.plans import CHARACTERISTIC_FIELDS, RULE_FIELDS
 from apps.quality.spc.charts import ChartType
 from platform_core.db import db

@@ -6,9 +6,8 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from apps.quality import genealogy, kpis, labels
-from apps.quality.blueprint import bp
 from apps.quality.models import Lot
-from apps.quality.pages.common import VIEW, load
+from apps.quality.pages.common import VIEW, bp, load
 from apps.quality.production import find_lot
 from platform_core.db import db
 from platform_core.identity.auth import permission_required
