@@ -18,6 +18,7 @@ from apps.orders.settings import get_settings, update_settings
 from platform_core.db import db
 from platform_core.errors import DomainError
 from platform_core.masterdata.models import Machine, Product, WorkCenter
+from platform_core.web.redirects import local_path
 
 PAGE_SIZE = 50
 
@@ -225,10 +226,7 @@ def report_decision(decision: str):
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
-        target = request.form.get("next") or ""
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("orders.order", order_id=record.order_id)
-        return redirect(target)
+        return redirect(local_path(request.form.get("next")) or url_for("orders.order", order_id=record.order_id))
 
     view.__name__ = f"report_{decision}"
     return view

@@ -17,6 +17,7 @@ from apps.quality.pages.common import CONFIGURE, INSPECT, VIEW, acting_name, bp,
 from platform_core.db import db
 from platform_core.errors import DomainError, ValidationFailed
 from platform_core.identity.auth import permission_required
+from platform_core.web.redirects import local_path
 
 
 @bp.get("/charts")
@@ -120,7 +121,7 @@ def acknowledge_alarm(spc_alarm_id: int):
         flash(exc.message, "error")
     else:
         flash(_("Alarm acknowledged."), "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/quality/"):  # only back into this app: never an open redirect
+    target = local_path(request.form.get("next"))
+    if not target or not target.startswith("/quality/"):  # only back into this app
         target = url_for("quality.chart_page", control_chart_id=alarm.chart_id)
     return redirect(target)
