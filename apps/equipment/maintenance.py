@@ -15,7 +15,7 @@ count.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -382,6 +382,30 @@ def open_predictive_order(session: Session, machine_id: int, metric_id: int | No
     )
 
 
+def _order_of_alarm(session: Session, alarm: Alarm) -> MaintenanceOrder | None:
+    return session.scalar(sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id))
+
+
+def _once_for_alarm(
+    session: Session,
+    alarm: Alarm,
+    already_open: Callable[[], MaintenanceOrder | None],
+    create: Callable[[], MaintenanceOrder],
+) -> MaintenanceOrder | None:
+    """The alarm's work order: the one it already has, else ``already_open()``, else a new one from ``create``.
+
+    One per alarm (unique ``alarm_id``): when a concurrent transaction creates it first, that one is returned.
+    """
+    existing = _order_of_alarm(session, alarm) or already_open()
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            return create()
+    except IntegrityError:
+        return _order_of_alarm(session, alarm)
+
+
 def suggest_predictive(
     session: Session, alarm: Alarm, machine: Machine, expected_at: dt.datetime | None, detail: str
 ) -> MaintenanceOrder | None:
@@ -390,29 +414,24 @@ def suggest_predictive(
     A machine has at most one open predictive order per metric: an alarm that clears and is raised again, or a
     second trend rule on the same metric, finds the order already planned for that wear and keeps it.
     """
-    existing = session.scalar(
-        sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id)
-    ) or open_predictive_order(session, machine.id, alarm.rule.metric_id)
-    if existing is not None:
-        return existing
     now = utcnow()
     start = max(now, (expected_at or now) - dt.timedelta(hours=24))  # a day of margin before the crossing
-    try:
-        with session.begin_nested():
-            order = create_order(
-                session,
-                machine,
-                kind=MaintenanceKind.PREDICTIVE,
-                title=detail,
-                checklist=[],
-                due_at=expected_at,
-                planned_start=start,
-                planned_end=start + dt.timedelta(hours=2),
-                alarm=alarm,
-            )
-    except IntegrityError:
-        return session.scalar(sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id))
-    return order
+    return _once_for_alarm(
+        session,
+        alarm,
+        lambda: open_predictive_order(session, machine.id, alarm.rule.metric_id),
+        lambda: create_order(
+            session,
+            machine,
+            kind=MaintenanceKind.PREDICTIVE,
+            title=detail,
+            checklist=[],
+            due_at=expected_at,
+            planned_start=start,
+            planned_end=start + dt.timedelta(hours=2),
+            alarm=alarm,
+        ),
+    )
 
 
 def open_corrective_order(session: Session, machine_id: int) -> MaintenanceOrder | None:
@@ -427,28 +446,24 @@ def open_corrective_order(session: Session, machine_id: int) -> MaintenanceOrder
 def call_for_repair(session: Session, alarm: Alarm, machine: Machine) -> MaintenanceOrder:
     """A corrective work order when a machine has been down too long (its state alarm is raised).
 
-    One per alarm (unique ``alarm_id``), and none while the machine already has an open corrective order: the
-    technician on it is already called. It blocks nothing further: the breakdown itself keeps the machine out of
-    the schedule until it is reported up.
+    One per alarm, and none while the machine already has an open corrective order: the technician on it is
+    already called. It blocks nothing further: the breakdown itself keeps the machine out of the schedule until
+    it is reported up.
     """
-    existing = session.scalar(
-        sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id)
-    ) or open_corrective_order(session, machine.id)
-    if existing is not None:
-        return existing
-    try:
-        with session.begin_nested():
-            return create_order(
-                session,
-                machine,
-                kind=MaintenanceKind.CORRECTIVE,
-                title=alarm.message,
-                due_at=utcnow(),
-                blocks_machine=False,
-                alarm=alarm,
-            )
-    except IntegrityError:  # a concurrent watch raised it meanwhile
-        return session.scalar(sa.select(MaintenanceOrder).where(MaintenanceOrder.alarm_id == alarm.id))
+    return _once_for_alarm(
+        session,
+        alarm,
+        lambda: open_corrective_order(session, machine.id),
+        lambda: create_order(
+            session,
+            machine,
+            kind=MaintenanceKind.CORRECTIVE,
+            title=alarm.message,
+            due_at=utcnow(),
+            blocks_machine=False,
+            alarm=alarm,
+        ),
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------------------
