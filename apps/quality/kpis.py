@@ -32,6 +32,7 @@ from apps.quality.models import (
     ProductCost,
     ProductionRecord,
 )
+from platform_core.csvsafe import escape_cell
 from platform_core.db import utcnow
 from platform_core.masterdata.models import Product
 
@@ -245,12 +246,5 @@ def to_csv(head: list[str], rows: list[list]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(head)
     for row in rows:
-        writer.writerow([_safe(cell) for cell in row])
+        writer.writerow([escape_cell(cell) if isinstance(cell, str) else cell for cell in row])
     return "\ufeff" + buffer.getvalue()
-
-
-def _safe(cell):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: prefix it (CSV injection).
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
