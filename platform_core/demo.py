@@ -48,8 +48,8 @@ WORKSHOPS = [("JG", "机加工车间", "Machining workshop"), ("ZP", "装配车�
 SEEDERS: list[Callable[[Session, Tenant], None]] = [seed_master_data]  # platform data, before any app's
 
 
-def seed_demo(session: Session) -> Tenant:
-    """Create the demo factory, its people and its data."""
+def seed_demo(session: Session, *, app_data: bool = True) -> Tenant:
+    """Create the demo factory, its people and its data (``app_data=False``: the platform's only, no app's)."""
     identity.create_user(
         session,
         username="platform",
@@ -77,7 +77,7 @@ def seed_demo(session: Session) -> Tenant:
         session.flush()
         for seeder in SEEDERS:
             seeder(session, tenant)
-        for manifest in get_registry():  # installed apps, dependencies first
+        for manifest in get_registry() if app_data else ():  # installed apps, dependencies first
             if manifest.demo is not None:
                 manifest.demo(session, tenant)
     return tenant
