@@ -296,6 +296,9 @@ def test_predictive_alarm_breakdown_repair_dispatch_and_oee(live_app, make_commi
     assert abs(overall["losses_min"]["breakdowns"] - down_minutes) < 0.5
     hit = [row for row in report["rows"] if row["losses_min"]["breakdowns"] > 0]
     assert hit and all(row["availability"] < 1 for row in hit)
+    split = [(b["reason_code"], b["minutes"]) for row in hit for b in row["breakdowns"]]
+    assert {code for code, _minutes in split} == {"SPINDLE"}
+    assert abs(sum(minutes for _code, minutes in split) - down_minutes) < 0.5
     pareto = _call(client, viewer, "GET", f"{EQUIPMENT}/downtime/pareto", query_string={**shifts, "by": "reason"})
     assert [(bar["key"], bar["occurrences"]) for bar in pareto] == [("主轴故障", 1)]
     assert abs(pareto[0]["minutes"] - down_minutes) < 0.5

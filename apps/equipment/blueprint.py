@@ -244,11 +244,36 @@ def machine_panel(machine_id: int):
     return render_template("equipment/_panel.html", machine=machine, tile=board.board(db.session, [machine])[0])
 
 
+# The down page's choices, in minutes: an operator taps them, he does not type times.
+STOPPED_MINUTES_AGO = (10, 20, 30, 60)  # he often reports only after trying to clear the fault himself
+EXPECTED_BACK_IN_MINUTES = (30, 60, 120, 240, 480)
+
+
+def _duration_label(minutes: int) -> str:
+    return _("%(n)s min", n=minutes) if minutes < 60 else _("%(n)s h", n=minutes // 60)
+
+
+def _picked_minutes(raw: str | None, offered: tuple[int, ...]) -> int | None:
+    """One of the offered durations, or None when none was picked; anything else is refused."""
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) not in offered:
+        raise DomainError(_("Pick one of the offered times."))
+    return int(raw)
+
+
 @bp.get("/machines/<int:machine_id>/down")
 @permission_required(REPORT)
 def down_page(machine_id: int):
     machine = _get(Machine, machine_id)
-    return render_template("equipment/down.html", machine=machine, reasons=_downtime_reasons())
+    return render_template(
+        "equipment/down.html",
+        machine=machine,
+        reasons=_downtime_reasons(),
+        stopped_choices=[("", _("Just now"))]
+        + [(m, _("%(duration)s ago", duration=_duration_label(m))) for m in STOPPED_MINUTES_AGO],
+        expected_choices=[("", _("Not known"))] + [(m, _duration_label(m)) for m in EXPECTED_BACK_IN_MINUTES],
+    )
 
 
 def _back_to(machine: Machine):
@@ -262,7 +287,16 @@ def report_down(machine_id: int):
     machine = _get(Machine, machine_id)
     reason_id = request.form.get("reason_id", type=int)
     try:
-        states.report_down(db.session, machine, reason_id=reason_id)
+        now = utcnow()
+        ago = _picked_minutes(request.form.get("stopped_ago"), STOPPED_MINUTES_AGO)
+        back_in = _picked_minutes(request.form.get("expected_in"), EXPECTED_BACK_IN_MINUTES)
+        states.report_down(
+            db.session,
+            machine,
+            reason_id=reason_id,
+            at=now - dt.timedelta(minutes=ago) if ago else now,
+            expected_up_at=now + dt.timedelta(minutes=back_in) if back_in else None,
+        )
     except DomainError as error:
         flash(error.message, "error")
         return _back_to(machine)

@@ -39,7 +39,7 @@ from apps.equipment.shifts import ShiftBook, ShiftInstance
 from apps.equipment.states import is_monitored
 from platform_core.db import utcnow
 from platform_core.masterdata.calendar import Interval, subtract
-from platform_core.masterdata.models import Machine
+from platform_core.masterdata.models import Machine, ReasonCode
 
 COUNT_ATTRIBUTION_CAP = dt.timedelta(hours=24)  # reports this long after a shift's end no longer belong to it
 BACKFILL_DAYS = 35  # the stats job fills finished shifts this far back
@@ -159,6 +159,16 @@ def _overlap(pieces: Sequence[Interval], start: dt.datetime, end: dt.datetime) -
     return sum(max(0.0, (min(b, end) - max(a, start)).total_seconds()) for a, b in pieces)
 
 
+def _working(instance: ShiftInstance, now: dt.datetime) -> list[Interval]:
+    return [(a, min(b, now)) for a, b in instance.working if a < now]
+
+
+def _production_time(instance: ShiftInstance, intervals: Sequence[StateInterval], now: dt.datetime) -> list[Interval]:
+    """The shift's working time so far without the machine's planned maintenance: where losses are counted."""
+    maintenance = [(i.started_at, i.ended_at or now) for i in intervals if i.state is State.MAINTENANCE]
+    return subtract(_working(instance, now), maintenance)
+
+
 def compute(
     session: Session,
     machine: Machine,
@@ -169,11 +179,10 @@ def compute(
 ) -> Figures:
     """The figures of ``machine`` in ``instance`` from its state intervals (sorted) and its counts in a window."""
     figures = Figures()
-    working = [(a, min(b, now)) for a, b in instance.working if a < now]
+    working = _working(instance, now)
     figures.planned_s = sum((b - a).total_seconds() for a, b in working)
-    maintenance = [(i.started_at, i.ended_at or now) for i in intervals if i.state is State.MAINTENANCE]
-    figures.maintenance_s = figures.planned_s - sum((b - a).total_seconds() for a, b in subtract(working, maintenance))
-    production_time = subtract(working, maintenance)
+    production_time = _production_time(instance, intervals, now)
+    figures.maintenance_s = figures.planned_s - sum((b - a).total_seconds() for a, b in production_time)
     covered = 0.0
     for interval in intervals:
         if interval.state is State.MAINTENANCE:
@@ -321,6 +330,41 @@ def group(items: Iterable[ShiftFigures], by: str) -> tuple[dict, Figures]:
     return dict(groups), overall
 
 
+def breakdowns_by_reason(
+    session: Session, items: Sequence[ShiftFigures], by: str, now: dt.datetime | None = None
+) -> dict:
+    """The breakdown loss of each group (``by``, as :func:`group`) split by downtime reason: seconds of planned
+    production time spent down, per reason id (``None``: not classified yet). Read from the state intervals, so
+    it answers for finished shifts too (their stored figures keep only the total)."""
+    now = now or utcnow()
+    items = [item for item in items if item.figures.down_s > 0]
+    if not items:
+        return {}
+    start, end = min(i.instance.start for i in items), min(max(i.instance.end for i in items), now)
+    by_machine: dict[int, list[StateInterval]] = defaultdict(list)
+    for interval in session.scalars(
+        sa.select(StateInterval)
+        .where(
+            StateInterval.machine_id.in_({i.machine.id for i in items}),
+            StateInterval.state.in_([State.DOWN, State.MAINTENANCE]),
+            StateInterval.started_at < end,
+            sa.or_(StateInterval.ended_at.is_(None), StateInterval.ended_at > start),
+        )
+        .order_by(StateInterval.started_at)
+    ):
+        by_machine[interval.machine_id].append(interval)
+    split: dict = defaultdict(lambda: defaultdict(float))
+    for item in items:
+        intervals = by_machine[item.machine.id]
+        production_time = _production_time(item.instance, intervals, now)
+        for interval in intervals:
+            if interval.state is State.DOWN:
+                seconds = _overlap(production_time, interval.started_at, interval.ended_at or now)
+                if seconds > 0:
+                    split[group_key(item, by)][interval.reason_id] += seconds
+    return {key: dict(reasons) for key, reasons in split.items()}
+
+
 def report(
     session: Session,
     machines: Iterable[Machine],
@@ -334,8 +378,17 @@ def report(
 
 
 def rows(session, machines, start, end, by, locale, items=None) -> tuple[list[dict], Figures]:
-    """OEE report rows with their keys and labels, for the API and the page (``items``: shifts already read)."""
-    groups, overall = group(items if items is not None else collect(session, machines, start, end), by)
+    """OEE report rows with their keys and labels, and each row's breakdowns by reason, largest first; for the
+    API and the page (``items``: shifts already read)."""
+    items = items if items is not None else collect(session, machines, start, end)
+    groups, overall = group(items, by)
+    breakdowns = breakdowns_by_reason(session, items, by)
+    reason_ids = {reason_id for split in breakdowns.values() for reason_id in split if reason_id}
+    reasons = (
+        {r.id: r for r in session.scalars(sa.select(ReasonCode).where(ReasonCode.id.in_(reason_ids)))}
+        if reason_ids
+        else {}
+    )
     labels = {}
     if by == "machine":
         labels = {m.id: (m.code, m.label(locale)) for m in machines}
@@ -347,7 +400,22 @@ def rows(session, machines, start, end, by, locale, items=None) -> tuple[list[di
     rows = []
     for key in sorted(groups, key=lambda k: labels.get(k, (str(k),))[0]):
         code, label = labels.get(key, (str(key), str(key)))
-        rows.append({"key": code, "label": label, **groups[key].summary()})
+        split = sorted(breakdowns.get(key, {}).items(), key=lambda pair: -pair[1])
+        rows.append(
+            {
+                "key": code,
+                "label": label,
+                **groups[key].summary(),
+                "breakdowns": [
+                    {
+                        "reason_code": reasons[reason_id].code if reason_id else None,
+                        "reason": reasons[reason_id].label(locale) if reason_id else None,
+                        "minutes": round(seconds / 60, 2),
+                    }
+                    for reason_id, seconds in split
+                ],
+            }
+        )
     return rows, overall
 
 

@@ -348,9 +348,19 @@ class EquipmentOeeFiguresSchema(Schema):
     losses_min = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
 
 
+class EquipmentOeeBreakdownSchema(Schema):
+    reason_code = ma.fields.String(allow_none=True, metadata={"description": "None: not classified yet"})
+    reason = ma.fields.String(allow_none=True)
+    minutes = ma.fields.Float()
+
+
 class EquipmentOeeRowSchema(EquipmentOeeFiguresSchema):
     key = ma.fields.String()
     label = ma.fields.String()
+    breakdowns = ma.fields.List(
+        ma.fields.Nested(EquipmentOeeBreakdownSchema),
+        metadata={"description": "The breakdown loss (losses_min.breakdowns) split by downtime reason"},
+    )
 
 
 class EquipmentOeeReportSchema(Schema):

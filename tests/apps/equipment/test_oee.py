@@ -261,6 +261,19 @@ def test_a_day_shift_of_a_machine_without_telemetry(plant, day_shift):
     }
 
 
+def test_the_breakdown_loss_is_split_by_reason_within_planned_time(plant, day_shift, client):
+    _machine, day = day_shift
+    window = {"start": local(day, 0).isoformat(), "end": local(day, 24).isoformat(), "by": "shift"}
+    response = client.get("/api/v1/equipment/oee", query_string=window, headers=plant.admin.headers)
+    [row] = response.json["rows"]
+    # 10:00-10:45 tool breakage; 11:45-13:15 not classified, of which the lunch break 12:00-13:00 is not planned
+    assert row["breakdowns"] == [
+        {"reason_code": "TOOL", "reason": "刀具破损", "minutes": 45.0},
+        {"reason_code": None, "reason": None, "minutes": 30.0},
+    ]
+    assert sum(b["minutes"] for b in row["breakdowns"]) == row["losses_min"]["breakdowns"] == 75
+
+
 def test_downtime_pareto_and_mtbf_mttr_of_the_day(plant, day_shift, client):
     machine, day = day_shift
     with plant.scope() as session:

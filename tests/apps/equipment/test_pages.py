@@ -106,12 +106,25 @@ def test_the_tablet_reports_down_with_a_reason_and_back_up(app, make, plant):
     browser, _ = signed_in(app, plant, make, Role.OPERATOR)
     page = browser.get(f"/equipment/machines/{machine.id}/down")
     assert 'data-reason="TOOL"' in page.text
+    assert 'name="expected_in" value="120"' in page.text
     token = csrf_token(page.text)
-    browser.post(
-        f"/equipment/machines/{machine.id}/down", data={"csrf_token": token, "reason_id": plant.reasons["TOOL"].id}
+    refused = browser.post(
+        f"/equipment/machines/{machine.id}/down",
+        data={"csrf_token": token, "reason_id": plant.reasons["TOOL"].id, "expected_in": "-5"},
+        follow_redirects=True,
     )
-    assert [i.state for i in plant.timeline(machine)] == [State.DOWN]
-    assert plant.timeline(machine)[0].reason_id == plant.reasons["TOOL"].id
+    assert "请从给出的时间中选择" in refused.text and plant.timeline(machine) == []  # refused, nothing recorded
+    before = utcnow()
+    browser.post(
+        f"/equipment/machines/{machine.id}/down",
+        data={"csrf_token": token, "reason_id": plant.reasons["TOOL"].id, "stopped_ago": "20", "expected_in": "120"},
+    )
+    [down] = plant.timeline(machine)
+    after = utcnow()
+    assert down.state is State.DOWN and down.reason_id == plant.reasons["TOOL"].id
+    assert before - dt.timedelta(minutes=20) <= down.started_at <= after - dt.timedelta(minutes=20)
+    assert before + dt.timedelta(minutes=120) <= down.expected_up_at <= after + dt.timedelta(minutes=120)
+    assert "eq-expected-up" in browser.get(f"/equipment/machines/{machine.id}").text
     browser.post(f"/equipment/machines/{machine.id}/up", data={"csrf_token": token})
     assert [i.state for i in plant.timeline(machine)] == [State.DOWN, State.IDLE]
     again = browser.post(f"/equipment/machines/{machine.id}/up", data={"csrf_token": token}, follow_redirects=True)
