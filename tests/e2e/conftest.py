@@ -10,10 +10,13 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.support import unavailable
 
@@ -84,34 +87,92 @@ def _compile_translations() -> None:
         pytest.fail(f"compiling the message catalogs failed:\n{result.stderr}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def live_server(_chromium, tmp_path_factory) -> Iterator[str]:
-    """The application on a fresh, migrated SQLite database with the demo factory, served on a free local port."""
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    database: Path
+
+
+def _demo_app(database: Path):
+    from platform_core.app import create_app
+
+    return create_app(
+        {"DATABASE_URL": f"sqlite:///{database}", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "LOG_LEVEL": "WARNING"}
+    )
+
+
+@contextmanager
+def serve_demo(folder: Path, prepare: Callable[[Session], None] | None = None) -> Iterator[DemoServer]:
+    """The application on a fresh, migrated SQLite database in ``folder`` with the demo factory (then
+    ``prepare(session)`` in the factory, when given), served on a free local port."""
     from werkzeug.serving import make_server
 
     from platform_core import migrations
-    from platform_core.app import create_app
     from platform_core.db import db
     from platform_core.demo import seed_demo
 
     _compile_translations()
-    tmp = tmp_path_factory.mktemp("e2e")
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{tmp}/e2e.db", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "LOG_LEVEL": "WARNING"}
-    )
+    database = folder / "e2e.db"
+    app = _demo_app(database)
     with app.app_context():
         migrations.upgrade(db.engine)
     with app.app_context(), db.unit_of_work() as session:
-        seed_demo(session)
+        tenant_id = seed_demo(session).id
+    if prepare is not None:
+        with app.app_context(), db.unit_of_work(tenant_id) as session:
+            prepare(session)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield DemoServer(f"http://127.0.0.1:{server.server_port}", database)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        app.extensions["mes.engine"].dispose()
+
+
+@contextmanager
+def solving(database: Path) -> Iterator[None]:
+    """A background worker for a live server's queued schedule solves, as ``mes worker`` runs them: a thread with
+    its own application on the server's database that claims ``scheduling.solve`` jobs and runs them."""
+    import time
+
+    from platform_core import jobs
+
+    app = _demo_app(database)
+    stop = threading.Event()
+
+    def work() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                claimed = jobs.claim("e2e-worker", {"scheduling.solve"})
+                if claimed is None:
+                    time.sleep(0.3)
+                    continue
+                jobs.run(app, claimed, "e2e-worker")
+
+    thread = threading.Thread(target=work, name="e2e-scheduling-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        app.extensions["mes.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def demo(_chromium, tmp_path_factory) -> Iterator[DemoServer]:
+    """The demo factory most browser tests share."""
+    with serve_demo(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server(demo) -> str:
+    return demo.url
 
 
 @pytest.fixture(autouse=True)
@@ -147,38 +208,7 @@ def _watch_page(request) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def scheduling_worker(live_server, tmp_path_factory) -> Iterator[None]:
-    """A background worker for the live server's queued schedule solves, as ``mes worker`` runs them.
-
-    It runs its own application on the live server's database (the file ``live_server`` created), in a thread that
-    claims ``scheduling.solve`` jobs and runs them until the session ends.
-    """
-    import time
-
-    from platform_core import jobs
-    from platform_core.app import create_app
-
-    # live_server's tmp_path_factory.mktemp("e2e"): pytest points "e2ecurrent" at the newest such folder
-    database = (tmp_path_factory.getbasetemp() / "e2ecurrent" / "e2e.db").resolve(strict=True)
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{database}", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "LOG_LEVEL": "WARNING"}
-    )
-    stop = threading.Event()
-
-    def work() -> None:
-        with app.app_context():
-            while not stop.is_set():
-                claimed = jobs.claim("e2e-worker", {"scheduling.solve"})
-                if claimed is None:
-                    time.sleep(0.3)
-                    continue
-                jobs.run(app, claimed, "e2e-worker")
-
-    thread = threading.Thread(target=work, name="e2e-scheduling-worker", daemon=True)
-    thread.start()
-    try:
+def scheduling_worker(demo) -> Iterator[None]:
+    """Queued schedule solves of the shared demo server are run as ``mes worker`` would run them."""
+    with solving(demo.database):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-        app.extensions["mes.engine"].dispose()
