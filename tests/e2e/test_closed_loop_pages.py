@@ -154,8 +154,9 @@ def test_predictive_warning_breakdown_repair_dispatch_and_oee_in_the_browser(bro
         operator = screens.open()
         pin_sign_in(operator, "1001", "2580")  # 张伟, in Chinese
         operator.goto(f"/equipment/machines/{machine_id}")
+        assert_touch_targets(operator, "a, button")  # everything a finger may need on a tablet page
         operator.locator("#machine-down").tap()
-        assert_touch_targets(operator, ".eq-when-choice, .eq-reason")
+        assert_touch_targets(operator, "a, button, .eq-when-choice")
         assert_no_horizontal_overflow(operator)
         operator.locator(f"[data-choice=stopped_ago] [data-minutes='{STOPPED_MINUTES_AGO}']").tap()
         operator.locator(f"[data-choice=expected_in] [data-minutes='{BACK_IN_HOURS * 60}']").tap()
@@ -174,6 +175,7 @@ def test_predictive_warning_breakdown_repair_dispatch_and_oee_in_the_browser(bro
         expect(supervisor.locator(f".eq-alarm[data-machine='{code}'][data-rule^='DOWN-']")).to_have_count(1)
         supervisor.goto("/equipment/maintenance")
         expect(supervisor.locator(f"#open-orders tr[data-machine='{code}'][data-kind='corrective']")).to_have_count(1)
+        assert_touch_targets(supervisor, "main a, main button")
         shot(supervisor, "4-alarm-and-repair-order")
 
         # --- 5. the repair proposal on the planner's page: reviewed and published ----------------------------------
@@ -214,7 +216,7 @@ def test_predictive_warning_breakdown_repair_dispatch_and_oee_in_the_browser(bro
         expect(cards.first).to_be_visible()
         shown = [cards.nth(i).get_attribute("data-operation") for i in range(len(planned))]
         assert shown == planned, "the tablet lists the machine's work in the published sequence"
-        assert_touch_targets(operator, ".ord-card, .ord-chip, #floor-back")
+        assert_touch_targets(operator, "a, button")
         assert_no_horizontal_overflow(operator)
         shot(operator, "6-dispatch-list")
 
