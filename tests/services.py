@@ -97,24 +97,42 @@ class PostgresCluster:
 
 
 class MosquittoBroker:
-    """``mosquitto -c conf`` on a free loopback port, anonymous, no persistence."""
+    """``mosquitto -c conf`` on a free loopback port, no persistence: anonymous, or with ``accounts`` the dynamic
+    security plugin as in production, anonymous clients refused and ``ADMIN`` its administrator."""
 
-    def __init__(self) -> None:
+    ADMIN = ("mes-admin", "admin-password")
+
+    def __init__(self, accounts: bool = False) -> None:
         self.binary = shutil.which("mosquitto") or next(iter(glob.glob("/usr/sbin/mosquitto")), None)
+        self.ctrl = shutil.which("mosquitto_ctrl")
+        self.plugin = next(iter(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so")), None)
+        self.accounts = accounts
         self.process: subprocess.Popen | None = None
         self.dir: Path | None = None
         self.port = 0
 
     @property
     def available(self) -> bool:
-        return self.binary is not None
+        return self.binary is not None and (not self.accounts or (self.ctrl is not None and self.plugin is not None))
+
+    def _settings(self) -> str:
+        if not self.accounts:
+            return "allow_anonymous true\n"
+        security = self.dir / "dynamic-security.json"
+        if not security.exists():
+            subprocess.run([self.ctrl, "dynsec", "init", str(security), *self.ADMIN], check=True, capture_output=True)
+            if os.geteuid() == 0:  # mosquitto started as root runs as its own user and rewrites this file
+                shutil.chown(self.dir, "mosquitto")
+                shutil.chown(security, "mosquitto")
+        return f"allow_anonymous false\nplugin {self.plugin}\nplugin_opt_config_file {security}\n"
 
     def start(self) -> int:
-        self.dir = Path(tempfile.mkdtemp(prefix="mes-test-mqtt-"))
-        os.chmod(self.dir, 0o755)
-        self.port = free_port()
+        if self.dir is None:
+            self.dir = Path(tempfile.mkdtemp(prefix="mes-test-mqtt-"))
+            os.chmod(self.dir, 0o755)
+        self.port = self.port or free_port()
         config = self.dir / "mosquitto.conf"
-        config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        config.write_text(f"listener {self.port} 127.0.0.1\n{self._settings()}persistence false\n")
         os.chmod(config, 0o644)
         with open(self.dir / "log", "wb") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
@@ -123,12 +141,14 @@ class MosquittoBroker:
             raise RuntimeError("mosquitto did not start")
         return self.port
 
-    def stop(self) -> None:
+    def stop(self, *, keep: bool = False) -> None:
+        """Stop the broker; ``keep``: its port and accounts stay for the next :meth:`start` (a restart)."""
         if self.process is not None:
             self.process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
             self.process = None
-        if self.dir is not None:
+        if self.dir is not None and not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+            self.port = 0

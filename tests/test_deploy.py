@@ -211,6 +211,84 @@ def test_mosquitto_config_listens_on_1883_with_persistence():
     }
     assert "listener 1883" in lines
     assert "persistence true" in lines
+    assert "allow_anonymous false" in lines
+
+
+def _connack(port: int, credentials: tuple[str, str] | None = None):
+    """The broker's answer to a connection (with these credentials, or anonymous)."""
+    import secrets
+    import threading
+
+    import paho.mqtt.client as paho
+
+    answered, answer = threading.Event(), []
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"probe-{secrets.token_hex(4)}")
+    if credentials:
+        client.username_pw_set(*credentials)
+    client.on_connect = lambda _c, _u, _f, reason_code, _p: (answer.append(reason_code), answered.set())
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        assert answered.wait(10), "no CONNACK"
+        return answer[0]
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_the_stacks_broker_starts_with_accounts_and_refuses_strangers():
+    """The mqtt service's own command and mosquitto.conf, run with this machine's Mosquitto (the image's paths
+    mapped to a temporary folder): the first start creates the accounts file with the product's account."""
+    import shutil
+    import tempfile
+
+    from tests.services import MosquittoBroker, _wait_for_port, free_port
+    from tests.support import unavailable
+
+    local = MosquittoBroker(accounts=True)
+    if not local.available:
+        unavailable("mosquitto, mosquitto_ctrl or the dynamic security plugin not found")
+    folder = Path(tempfile.mkdtemp(prefix="mes-test-broker-"))
+    os.chmod(folder, 0o755)
+    port = free_port()
+    paths = {
+        "/mosquitto/config/mosquitto.conf": str(folder / "mosquitto.conf"),
+        "/mosquitto/data/": f"{folder}/",
+        "/usr/lib/mosquitto_dynamic_security.so": local.plugin,
+        "listener 1883": f"listener {port} 127.0.0.1",
+        "mosquitto -c": f"{local.binary} -c",
+        "mosquitto_ctrl": local.ctrl,
+    }
+    config = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text(encoding="utf-8")
+    mqtt = service("mqtt")
+    script = argv(mqtt["command"])[-1].replace("$$", "$")  # as Compose hands it to the shell
+    for image_path, here in paths.items():
+        config, script = config.replace(image_path, here), script.replace(image_path, here)
+    if os.geteuid() == 0:  # mosquitto started as root runs as its own user: it must read and write the folder
+        shutil.chown(folder, "mosquitto")
+    else:
+        script = script.replace("chown mosquitto:mosquitto", "true")
+    (folder / "mosquitto.conf").write_text(config, encoding="utf-8")
+    env = {**os.environ, **environment(mqtt), "MQTT_PASSWORD": "broker-test-password"}
+    with open(folder / "log", "wb") as log:
+        broker = subprocess.Popen(["sh", "-c", script], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for_port(port), (folder / "log").read_text(errors="replace")
+        assert (folder / "dynamic-security.json").exists()
+        assert _connack(port).is_failure  # anonymous
+        assert _connack(port, (env["MQTT_USERNAME"], "wrong")).is_failure
+        assert not _connack(port, (env["MQTT_USERNAME"], env["MQTT_PASSWORD"])).is_failure
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_worker_manages_the_broker_accounts_with_the_brokers_own_password():
+    worker, mqtt = environment(service("worker")), environment(service("mqtt"))
+    assert worker["MES_EQUIPMENT_MQTT_ACCOUNTS"] == "true"
+    assert worker["MES_EQUIPMENT_MQTT_USERNAME"] == mqtt["MQTT_USERNAME"]
+    assert worker["MES_EQUIPMENT_MQTT_PASSWORD"] == mqtt["MQTT_PASSWORD"] == "${MQTT_PASSWORD:?set MQTT_PASSWORD}"
 
 
 # --- Configuration -------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from apps.equipment import (
     labels,
     maintenance,
     oee,
+    signing,
     states,
     store,
 )
@@ -636,6 +637,7 @@ def settings_page():
         metric_form=metric_form,
         retention_form=retention_form,
         created_token=created_token,
+        broker_account=_broker_account(created_token) if created_token else None,
         gateways=gateways,
         metrics=db.session.scalars(sa.select(Metric).order_by(Metric.code)).all(),
         machines=board.machines_of(db.session),
@@ -643,6 +645,11 @@ def settings_page():
         topics={"factory": factory_topic(root, factory), "machine": machine_topic(root, factory, "<machine>")},
     )
     return html, status
+
+
+def _broker_account(token: str) -> tuple[str, str]:
+    """The MQTT broker sign-in a new gateway gets (used where the broker has accounts), from its token."""
+    return signing.broker_username(signing.token_id(token)), signing.broker_password(signing.signing_key(token))
 
 
 @bp.post("/gateways/<int:gateway_id>/revoke")

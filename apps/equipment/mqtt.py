@@ -11,6 +11,10 @@ A refused message whose signature proves its gateway is also recorded on that ga
 count), where its factory's administrators see it; an unsigned or forged one names no gateway it can be
 trusted to come from, so it is only logged.
 
+With ``EQUIPMENT_MQTT_ACCOUNTS`` on, the broker has accounts and the subscriber keeps the gateways' ones in step
+(:mod:`.broker`): at every connect it does so before it subscribes, then every
+``EQUIPMENT_MQTT_ACCOUNTS_SYNC_SECONDS``.
+
 Connection losses are handled by paho's reconnect loop with exponential back-off (1 s doubling up to
 ``EQUIPMENT_MQTT_RECONNECT_MAX_SECONDS``); subscriptions are renewed on every connect. A database outage keeps
 the batch unacknowledged and retries it with back-off.
@@ -31,7 +35,7 @@ import paho.mqtt.client as paho
 import sqlalchemy as sa
 from flask import Flask
 
-from apps.equipment import ingest, signing
+from apps.equipment import broker, ingest, signing
 from apps.equipment.models import Gateway
 from apps.equipment.settings import setting
 from apps.equipment.store import store
@@ -86,6 +90,9 @@ class Subscriber:
         self.connected = threading.Event()
         self._gateways: dict[str, tuple[float, GatewayInfo | None]] = {}
         self.client = self._client()
+        self.accounts = broker.DynamicSecurity(self.client) if self.config["EQUIPMENT_MQTT_ACCOUNTS"] else None
+        self._subscribed = threading.Event()  # the telemetry subscriptions of the current connection are made
+        self._accounts_synced_at = float("-inf")
 
     def _client(self) -> paho.Client:
         config = self.config
@@ -110,14 +117,42 @@ class Subscriber:
         if reason_code.is_failure:
             log.warning("MQTT broker refused the connection: %s", reason_code)
             return
-        client.subscribe([(topic, 1) for topic in signing.subscriptions(self.root)])
+        self._subscribed.clear()
+        if self.accounts is None:
+            self._subscribe()
+        else:  # the accounts first (our own role included), from the loop: answers arrive on this thread
+            self.accounts.listen()
+            self._accounts_synced_at = float("-inf")
         self.connected.set()
         log.warning(
             "MQTT subscriber connected to %s:%s", self.config["EQUIPMENT_MQTT_HOST"], self.config["EQUIPMENT_MQTT_PORT"]
         )
 
+    def _subscribe(self) -> None:
+        self.client.subscribe([(topic, 1) for topic in signing.subscriptions(self.root)])
+        self._subscribed.set()
+
+    def _keep_accounts(self) -> None:
+        """Sync the broker's gateway accounts when due; the first sync of a connection opens the telemetry."""
+        due = self._accounts_synced_at + float(self.config["EQUIPMENT_MQTT_ACCOUNTS_SYNC_SECONDS"])
+        if self.accounts is None or not self.connected.is_set() or time.monotonic() < due:
+            return
+        self._accounts_synced_at = time.monotonic()
+        try:
+            with self.app.app_context():
+                created, deleted = broker.sync(self.accounts, self.root, self.config["EQUIPMENT_MQTT_USERNAME"])
+        except (broker.BrokerRefused, sa.exc.OperationalError) as problem:
+            log.warning("MQTT broker accounts not synced (retrying later): %s", problem)
+            return
+        if created or deleted:
+            log.warning("MQTT broker accounts: %d gateway accounts created, %d deleted", created, deleted)
+        if not self._subscribed.is_set():
+            self._subscribe()
+
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         self.connected.clear()
+        if self.accounts is not None:
+            self.accounts.abandon()
         log.warning("MQTT subscriber disconnected (%s); reconnecting with back-off", reason_code)
 
     # --- the loop -----------------------------------------------------------------------------------------------
@@ -128,6 +163,7 @@ class Subscriber:
         last_stats = time.monotonic()
         try:
             while not stop.is_set():
+                self._keep_accounts()
                 batch = self._next_batch(timeout=0.2)
                 if batch:
                     self._process_with_retry(batch, stop)
@@ -314,6 +350,8 @@ _CONFIG = (
     "EQUIPMENT_MQTT_USERNAME",
     "EQUIPMENT_MQTT_PASSWORD",
     "EQUIPMENT_MQTT_TLS",
+    "EQUIPMENT_MQTT_ACCOUNTS",
+    "EQUIPMENT_MQTT_ACCOUNTS_SYNC_SECONDS",
     "EQUIPMENT_MQTT_CLIENT_ID",
     "EQUIPMENT_MQTT_TOPIC_PREFIX",
     "EQUIPMENT_MQTT_BATCH_POINTS",

@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "EQUIPMENT_MQTT_USERNAME": None,
     "EQUIPMENT_MQTT_PASSWORD": None,
     "EQUIPMENT_MQTT_TLS": False,
+    # the broker has accounts (Mosquitto's dynamic security plugin, USERNAME/PASSWORD its administrator): the
+    # subscriber keeps one per live gateway, limited to its own factory's topics (apps/equipment/broker.py)
+    "EQUIPMENT_MQTT_ACCOUNTS": False,
+    "EQUIPMENT_MQTT_ACCOUNTS_SYNC_SECONDS": 30,  # a revoked gateway is locked out within this time
     "EQUIPMENT_MQTT_CLIENT_ID": "mes-equipment-ingest",
     "EQUIPMENT_MQTT_TOPIC_PREFIX": "mes",
     "EQUIPMENT_MQTT_BATCH_POINTS": 5000,  # write to the database once this many points are waiting...

@@ -15,6 +15,9 @@ as *text*, so that the signature covers exact bytes and no JSON canonicalisation
 ``sig = HMAC-SHA256(key, topic + "\\n" + body)`` where the key is derived from the gateway's API token:
 ``key = HMAC-SHA256(token, "mes-mqtt-v1")`` (hex). ``gateway`` is the token's public id (``mes_<id>_...``).
 
+Where the broker has accounts (:mod:`.broker`), a gateway signs in as ``gw-<gateway id>`` with the password
+``HMAC-SHA256(key, "mes-mqtt-broker-v1")`` (hex): a password seen on the wire does not give the key away.
+
 The product stores only the derived key (the token itself is kept as a hash, like every API token). A message
 is accepted when its gateway exists, its token is neither revoked nor expired, the signature matches, and the
 factory in the topic is the gateway's own: a gateway can write its own factory's machines and nothing else,
@@ -29,6 +32,8 @@ import json
 from dataclasses import dataclass
 
 KEY_CONTEXT = b"mes-mqtt-v1"
+BROKER_CONTEXT = b"mes-mqtt-broker-v1"
+BROKER_ACCOUNT_PREFIX = "gw-"
 
 
 class Malformed(ValueError):
@@ -38,6 +43,16 @@ class Malformed(ValueError):
 def signing_key(token_secret: str) -> str:
     """The MQTT signing key of a gateway, derived from its API token."""
     return hmac.new(token_secret.encode(), KEY_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def broker_password(key: str) -> str:
+    """A gateway's password on the broker, derived from its signing key."""
+    return hmac.new(key.encode(), BROKER_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def broker_username(gateway: str) -> str:
+    """A gateway's account on the broker."""
+    return f"{BROKER_ACCOUNT_PREFIX}{gateway}"
 
 
 def token_id(token_secret: str) -> str:

@@ -190,6 +190,7 @@ def run(
     root = setting("EQUIPMENT_MQTT_TOPIC_PREFIX")
     host, port = host or setting("EQUIPMENT_MQTT_HOST"), port or int(setting("EQUIPMENT_MQTT_PORT"))
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"mes-simulated-gateway-{gateway_id}")
+    client.username_pw_set(signing.broker_username(gateway_id), signing.broker_password(key))  # accounts or not
     client.reconnect_delay_set(1, 30)
     client.connect_async(host, port, 30)
     client.loop_start()

@@ -7,11 +7,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +22,7 @@ from apps.equipment.models import Gateway, TelemetryPoint
 from apps.equipment.mqtt import mqtt_subscriber
 from platform_core.db import Actor, db, set_actor, tenant_context, utcnow
 from platform_core.masterdata import models as md
-from tests.services import MosquittoBroker, free_port
+from tests.services import MosquittoBroker
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +76,8 @@ class GatewayBox:
         self.feedback: list[dict] = []
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"gw-{secrets.token_hex(4)}")
         self.client.on_message = lambda _c, _u, message: self.feedback.append(json.loads(message.payload))
+        gateway, key = signing.token_id(secret), signing.signing_key(secret)
+        self.client.username_pw_set(signing.broker_username(gateway), signing.broker_password(key))  # if asked
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(signing.feedback_topic("mes", factory, signing.token_id(secret)), qos=1)
         self.client.loop_start()
@@ -197,35 +196,11 @@ def test_a_revoked_gateway_is_refused(live_app, make_committed, mqtt_port, monke
     assert stored_points(live_app, tenant_id) == []
 
 
-class FixedPortBroker(MosquittoBroker):
-    """A broker that comes back on the same port after a restart."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__()
-        self.fixed_port = port
-
-    def start(self) -> int:
-        self.dir = Path(tempfile.mkdtemp(prefix="mes-test-mqtt-"))
-        os.chmod(self.dir, 0o755)
-        self.port = self.fixed_port
-        config = self.dir / "mosquitto.conf"
-        config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        os.chmod(config, 0o644)
-        with open(self.dir / "log", "wb") as log:
-            self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), __import__("socket").create_connection(("127.0.0.1", self.port), 0.2):
-                return self.port
-            time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
-
-
 def test_the_subscriber_reconnects_after_the_broker_restarts(live_app, make_committed, monkeypatch):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto binary not found")
     tenant_id, factory, secret = committed_factory(make_committed, machines=("RC-1",))
-    broker = FixedPortBroker(free_port())
+    broker = MosquittoBroker()
     port = broker.start()
     monkeypatch.setitem(live_app.config, "EQUIPMENT_MQTT_RECONNECT_MAX_SECONDS", 2)
     try:
@@ -234,7 +209,7 @@ def test_the_subscriber_reconnects_after_the_broker_restarts(live_app, make_comm
             gateway.publish(signing.machine_topic("mes", factory, "RC-1"), points(1.0))
             assert wait_for(lambda: len(stored_points(live_app, tenant_id)) == 1)
             gateway.close()
-            broker.stop()
+            broker.stop(keep=True)  # the same port and settings when it comes back
             time.sleep(1.0)
             broker.start()
             gateway = GatewayBox(port, factory, secret)

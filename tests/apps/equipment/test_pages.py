@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from apps.equipment import configuration, ingest, maintenance, states
+from apps.equipment import configuration, ingest, maintenance, signing, states
 from apps.equipment.models import (
     AlarmRule,
     Gateway,
@@ -218,7 +218,12 @@ def test_the_configuration_forms(app, make, plant):
     created = browser.post(
         "/equipment/settings", data={"gw-csrf_token": token, "gw-name": "车间网关", "gw-submit": "1"}
     )
-    assert created.status_code == 200 and re.search(r"<code>mes_[0-9a-f]+_", created.text)
+    assert created.status_code == 200
+    token_shown = re.search(r"<code>(mes_[0-9a-f]+_[^<]+)</code>", created.text).group(1)
+    username = re.search(r'id="broker-username">([^<]+)<', created.text).group(1)
+    password = re.search(r'id="broker-password">([^<]+)<', created.text).group(1)
+    assert username == signing.broker_username(signing.token_id(token_shown))  # what the gateway derives itself
+    assert password == signing.broker_password(signing.signing_key(token_shown))
     browser.post(
         "/equipment/settings",
         data={
