@@ -7,12 +7,15 @@ For ``--seconds`` (60 by default), at the same time:
   good and scrap pieces until its quantity is made, complete it, take the next; now and then they report the
   machine down (with a reason) and back up. Each write carries an Idempotency-Key and is sent again with the same
   key until it is answered, as the tablet page does. Between two taps an operator thinks ``--think`` seconds.
+* one quality inspector per ten tablets, signed in with a PIN too, walking the floor: at every tap an inspection
+  of a machine's part against its product's plan (five diameters measured), idempotent like the reports;
 * a gateway posting telemetry (4 metrics of every machine, every second) to the HTTP bulk endpoint;
 * a planner queuing a scheduling run of every open order every 20 s, solved by the worker.
 
 It prints throughput and latency percentiles per action, the errors, and then reconciles the database with every
 acknowledged request: each acknowledged report stored once with its quantities, each completed operation
-completed, each acknowledged breakdown one down interval, every accepted telemetry point stored, every run solved.
+completed, each acknowledged breakdown one down interval, each acknowledged inspection stored once, every accepted
+telemetry point stored, every run solved.
 
     .venv/bin/python bench/load.py                              # 50 tablets, 60 s, a tap every 5 s each
     .venv/bin/python bench/load.py --think 1                    # the same tablets tapping every second
@@ -64,6 +67,8 @@ class Factory:
     planner_token: str
     reason_id: int  # a breakdown
     scrap_reason_id: int  # a defect
+    product_ids: list[int]  # the product made on each machine
+    inspector_nos: list[str]
 
 
 def prepare(url: str, tablets: int) -> Factory:
@@ -81,18 +86,23 @@ def prepare(url: str, tablets: int) -> Factory:
         migrations.upgrade(db.engine)
         with db.unit_of_work() as session:
             make = Factories(app, session)
-            tenant = make.tenant(code="LOAD", apps=["orders", "equipment", "scheduling"])
+            tenant = make.tenant(code="LOAD", apps=["orders", "equipment", "scheduling", "quality"])
             admin, planner = make.member(tenant), make.member(tenant, Role.PLANNER)
             operators = [make.member(tenant, Role.OPERATOR, username=f"load-op-{i:02d}") for i in range(tablets)]
             employee_nos = [f"L{i:03d}" for i in range(tablets)]
-            for operator, number in zip(operators, employee_nos, strict=True):
-                make.employee(operator, number, PIN)
+            inspectors = [
+                make.member(tenant, Role.QUALITY_INSPECTOR, username=f"load-qc-{i:02d}")
+                for i in range(inspectors_for(tablets))
+            ]
+            inspector_nos = [f"Q{i:03d}" for i in range(len(inspectors))]
+            for person, number in zip(operators + inspectors, employee_nos + inspector_nos, strict=True):
+                make.employee(person, number, PIN)
             with tenant_context(session, tenant.id):
                 unit = md.Unit(code="pcs", name="件")
                 reason = md.ReasonCode(kind=md.ReasonKind.DOWNTIME, code="JAM", name="卡料", name_en="Jam")
                 defect = md.ReasonCode(kind=md.ReasonKind.SCRAP, code="BURR", name="毛刺", name_en="Burr")
                 session.add_all([unit, reason, defect])
-                machines = []
+                machines, products = [], []
                 for i in range(tablets):
                     center = md.WorkCenter(code=f"WC-{i:02d}", name=f"工位 {i}")
                     machine = md.Machine(code=f"M-{i:02d}", name=f"机床 {i}", work_center=center)
@@ -109,9 +119,19 @@ def prepare(url: str, tablets: int) -> Factory:
                         )
                         work_orders.release_order(session, order)
                     machines.append(machine)
+                    products.append(product)
                 session.flush()
-                ids = [m.id for m in machines]
-                factory = Factory("LOAD", ids, employee_nos, admin.secret, planner.secret, reason.id, defect.id)
+                factory = Factory(
+                    "LOAD",
+                    [m.id for m in machines],
+                    employee_nos,
+                    admin.secret,
+                    planner.secret,
+                    reason.id,
+                    defect.id,
+                    [p.id for p in products],
+                    inspector_nos,
+                )
     app.extensions["mes.engine"].dispose()
     return factory
 
@@ -154,13 +174,13 @@ class Browser:
         is_json = (response.getheader("Content-Type") or "").startswith("application/json")
         return response.status, (json.loads(data) if is_json and data else data.decode(errors="replace"))
 
-    def sign_in_with_pin(self, factory: str, employee_no: str) -> None:
+    def sign_in_with_pin(self, factory: str, employee_no: str, home: str = "/orders/terminal") -> None:
         _status, page = self.request("GET", "/login?mode=pin")
         token = re.search(r'name="pin-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         form = {"mode": "pin", "pin-csrf_token": token, "pin-factory": factory, "pin-employee_no": employee_no}
         status, _page = self.request("POST", "/login?mode=pin", form={**form, "pin-pin": PIN})
         assert status == 302, f"PIN sign-in of {employee_no}: {status}"
-        _status, page = self.request("GET", "/orders/terminal")
+        _status, page = self.request("GET", home)
         self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 
 
@@ -176,6 +196,7 @@ class Ledger:
     reports: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # key -> (operation, good, scrap)
     completed: set[int] = field(default_factory=set)
     downs: int = 0
+    inspections: set[str] = field(default_factory=set)  # keys of acknowledged inspections
     points: int = 0
     runs: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -254,6 +275,32 @@ def tablet(port: int, factory: Factory, index: int, ledger: Ledger, stop_at: flo
                 ledger.reports[key] = (operation["id"], good, scrap)
 
 
+def inspectors_for(tablets: int) -> int:
+    return max(1, tablets // 10)
+
+
+def inspector(
+    port: int, factory: Factory, index: int, plans: list[tuple[int, int]], ledger: Ledger, stop_at: float, think: float
+) -> None:
+    """An inspector measuring parts at the machines, against each product's plan (plan id, characteristic id)."""
+    rng = random.Random(1000 + index)  # noqa: S311 - a reproducible shift, not a secret
+    browser = Browser(port)
+    browser.sign_in_with_pin(factory.code, factory.inspector_nos[index], home="/quality/")
+    while time.monotonic() < stop_at:
+        time.sleep(think * rng.uniform(0.5, 1.5))
+        at = rng.randrange(len(factory.machine_ids))
+        plan_id, characteristic_id = plans[at]
+        body = {
+            "plan_id": plan_id,
+            "machine_id": factory.machine_ids[at],
+            "results": [{"characteristic_id": characteristic_id, "values": [rng.gauss(10.0, 0.01) for _ in range(5)]}],
+        }
+        status, _data, key = _send(browser, ledger, "inspection", "POST", "/api/v1/quality/inspections", body)
+        if status == 201:
+            with ledger.lock:
+                ledger.inspections.add(key)
+
+
 def gateway(port: int, factory: Factory, token: str, ledger: Ledger, stop_at: float) -> None:
     browser = Browser(port, token)
     second = 0
@@ -298,6 +345,26 @@ def set_up_telemetry(port: int, factory: Factory) -> str:
     return data["token"]
 
 
+def set_up_inspection_plans(port: int, factory: Factory) -> list[tuple[int, int]]:
+    """An active plan per product: the diameter, 10 ± 0.05 mm, on an X̄-R chart; (plan id, characteristic id)."""
+    admin = Browser(port, factory.admin_token)
+    plans = []
+    for index, product_id in enumerate(factory.product_ids):
+        diameter = {"code": "DIA", "name": "外径", "kind": "variable", "nominal": 10.0, "lsl": 9.95, "usl": 10.05}
+        body = {
+            "code": f"IP-{index:02d}",
+            "name": f"检验 {index}",
+            "product_id": product_id,
+            "characteristics": [diameter],
+        }
+        status, plan = admin.request("POST", "/api/v1/quality/plans", body)
+        assert status == 201, (status, plan)
+        status, _data = admin.request("POST", f"/api/v1/quality/plans/{plan['id']}/activate", {})
+        assert status == 200, status
+        plans.append((plan["id"], plan["characteristics"][0]["id"]))
+    return plans
+
+
 # --- reconciliation -----------------------------------------------------------------------------------------------
 
 
@@ -310,6 +377,7 @@ def reconcile(url: str, factory: Factory, ledger: Ledger, deadline_s: float = 12
         operations = {op_id: (good, scrap, status) for op_id, good, scrap, status in rows}
         reports = conn.execute("SELECT count(*) FROM orders_work_reports").fetchone()[0]
         downs = conn.execute("SELECT count(*) FROM equipment_state_intervals WHERE state = 'down'").fetchone()[0]
+        inspections = conn.execute("SELECT count(*) FROM quality_inspections").fetchone()[0]
         points = conn.execute("SELECT count(*) FROM equipment_telemetry").fetchone()[0]
         deadline = time.monotonic() + deadline_s
         while True:  # the worker solves the last queued run after the load
@@ -336,6 +404,8 @@ def reconcile(url: str, factory: Factory, ledger: Ledger, deadline_s: float = 12
         problems.append(f"{len(not_completed)} acknowledged completions not stored")
     if downs != ledger.downs:
         problems.append(f"{downs} down intervals for {ledger.downs} acknowledged breakdowns")
+    if inspections != len(ledger.inspections):
+        problems.append(f"{inspections} inspections stored for {len(ledger.inspections)} acknowledged")
     if points != ledger.points:
         problems.append(f"{points} telemetry points stored, {ledger.points} accepted")
     if solved != len(ledger.runs):
@@ -385,11 +455,18 @@ def main() -> int:
         try:
             with gunicorn("platform_core.wsgi:app", env, args.workers, args.threads) as server:
                 gateway_token = set_up_telemetry(server.port, factory)
+                plans = set_up_inspection_plans(server.port, factory)
                 ledger = Ledger()
                 stop_at = time.monotonic() + args.seconds
                 threads = [
                     threading.Thread(target=tablet, args=(server.port, factory, i, ledger, stop_at, args.think))
                     for i in range(args.tablets)
+                ]
+                threads += [
+                    threading.Thread(
+                        target=inspector, args=(server.port, factory, i, plans, ledger, stop_at, args.think)
+                    )
+                    for i in range(inspectors_for(args.tablets))
                 ]
                 threads.append(
                     threading.Thread(target=gateway, args=(server.port, factory, gateway_token, ledger, stop_at))
@@ -402,7 +479,8 @@ def main() -> int:
                     thread.join()
                 elapsed = time.monotonic() - began
             print(
-                f"{args.tablets} tablets (think {args.think:g} s), a gateway and a planner for {elapsed:.0f} s; "
+                f"{args.tablets} tablets and {inspectors_for(args.tablets)} inspectors (think {args.think:g} s), "
+                f"a gateway and a planner for {elapsed:.0f} s; "
                 f"gunicorn {args.workers} × {args.threads} threads, one worker, PostgreSQL; {os.cpu_count()} cores"
             )
             print("\n".join(report_lines(ledger, elapsed)))
@@ -415,6 +493,7 @@ def main() -> int:
     print(f"requests   {total} answered, {errors} refused or failed")
     print(
         f"reconciled {len(ledger.reports)} reports, {len(ledger.completed)} completions, {ledger.downs} breakdowns, "
+        f"{len(ledger.inspections)} inspections, "
         f"{ledger.points} telemetry points, {len(ledger.runs)} runs: "
         + ("nothing lost, nothing doubled" if not problems else "; ".join(problems[:8]))
     )
