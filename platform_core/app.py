@@ -26,6 +26,13 @@ class MesFlask(Flask):
             db.session.rollback()
         return response
 
+    def handle_user_exception(self, e: Exception):
+        # A failed flush leaves the session refusing every query until rolled back, and the error's answer still
+        # reads the signed-in user's language and factory: release it first (the work is void either way).
+        if db.session.registry.has() and not db.session.is_active:
+            db.session.rollback()
+        return super().handle_user_exception(e)
+
 
 def create_app(overrides: dict | None = None) -> MesFlask:
     """Build the application: config, database, i18n, auth, API, apps, pages, in this order."""

@@ -160,6 +160,7 @@ def model_modules(module_names: list[str]) -> list[str]:
         "platform_core.tenants.models",
         "platform_core.identity.models",
         "platform_core.idempotency",
+        "platform_core.numbering",
         "platform_core.masterdata.models",
         "platform_core.audit",
         "platform_core.events",

@@ -40,6 +40,7 @@ from platform_core import events
 from platform_core.db import current_actor, utcnow
 from platform_core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from platform_core.masterdata.models import Machine
+from platform_core.numbering import next_number
 
 OPEN_STATUSES = (MaintenanceStatus.OPEN, MaintenanceStatus.IN_PROGRESS)
 PLANNED_KINDS = (MaintenanceKind.PREVENTIVE, MaintenanceKind.PREDICTIVE)
@@ -204,7 +205,7 @@ def create_order(
     """A new open work order; a planned window that blocks the machine is announced to scheduling."""
     _check_window(planned_start, planned_end)
     order = MaintenanceOrder(
-        number="-",
+        number=next_number(session, MaintenanceOrder, "MWO-"),
         machine_id=machine.id,
         plan_id=plan.id if plan else None,
         cycle=cycle,
@@ -219,8 +220,6 @@ def create_order(
         parts_used=[],
     )
     session.add(order)
-    session.flush()
-    order.number = f"MWO-{order.id:06d}"
     session.flush()
     _announce_window(session, order)
     return order

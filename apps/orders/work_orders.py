@@ -33,7 +33,7 @@ from apps.orders.models import (
     RoutingStatus,
     WorkOrder,
 )
-from platform_core import events
+from platform_core import events, numbering
 from platform_core.db import current_actor, utcnow
 from platform_core.errors import Conflict, InvalidTransition, ValidationFailed
 from platform_core.masterdata.models import Product
@@ -116,7 +116,7 @@ def next_number(session: Session, today: dt.date) -> str:
     prefix = f"WO-{today:%y%m%d}-"
     numbers = session.scalars(sa.select(WorkOrder.number).where(WorkOrder.number.like(f"{prefix}%")))
     used = [int(n.removeprefix(prefix)) for n in numbers if n.removeprefix(prefix).isdigit()]
-    return f"{prefix}{max(used, default=0) + 1:03d}"
+    return f"{prefix}{numbering.draw(session, prefix, in_use=max(used, default=0)):03d}"
 
 
 def _check_routing(routing: Routing | None, product: Product) -> None:

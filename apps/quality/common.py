@@ -14,15 +14,6 @@ from platform_core.errors import ValidationFailed
 from platform_core.masterdata.models import Product, ReasonCode, ReasonKind
 
 
-def next_number(session: Session, model: type, prefix: str, width: int = 6) -> str:
-    """The factory's next human number of a kind (``QI-000042``); the unique index settles rare races (409)."""
-    last = session.scalar(
-        sa.select(model.number).where(model.number.like(f"{prefix}%")).order_by(model.number.desc()).limit(1)
-    )
-    suffix = (last or "")[len(prefix) :]
-    return f"{prefix}{(int(suffix) if suffix.isdigit() else 0) + 1:0{width}d}"
-
-
 def acting_name() -> str:
     """How the person acting in this request is named on the records they make (the tablet's employee first)."""
     from platform_core.identity.auth import current_principal

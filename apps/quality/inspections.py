@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from apps.quality import control, production
-from apps.quality.common import Problems, next_number, scrap_codes
+from apps.quality.common import Problems, scrap_codes
 from apps.quality.labels import TASK_STATUS, label
 from apps.quality.models import (
     Characteristic,
@@ -36,6 +36,7 @@ from platform_core.db import utcnow
 from platform_core.errors import InvalidTransition
 from platform_core.identity.models import Employee, User
 from platform_core.masterdata.models import Machine
+from platform_core.numbering import next_number
 
 MAX_VALUES = 50
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # tablet clocks drift a little

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from apps.quality import holds, production
-from apps.quality.common import Problems, next_number, scrap_codes
+from apps.quality.common import Problems, scrap_codes
 from apps.quality.inspections import passes
 from apps.quality.labels import ACTION_STEP, NCR_STATUS, label
 from apps.quality.models import (
@@ -38,6 +38,7 @@ from platform_core.db import utcnow
 from platform_core.errors import Conflict, InvalidTransition, PermissionDenied
 from platform_core.identity.models import Employee, User
 from platform_core.masterdata.models import Machine, Product
+from platform_core.numbering import next_number
 
 EDITABLE = ("title", "description", "quantity", "defect_codes", "due_date")
 FINISHED = (NcrStatus.CLOSED, NcrStatus.CANCELLED)

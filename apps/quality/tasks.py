@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
-from apps.quality.common import next_number
 from apps.quality.models import InspectionPlan, InspectionTask, Lot, PlanStatus, SamplingRule, TaskStatus
 from platform_core.db import utcnow
 from platform_core.errors import InvalidTransition, ValidationFailed
 from platform_core.identity.models import Employee
 from platform_core.masterdata.models import Machine, WorkCenter
+from platform_core.numbering import next_number
 
 MANUAL = "manual"
 DEFAULT_DUE_MINUTES = 60

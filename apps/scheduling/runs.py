@@ -20,7 +20,7 @@ from apps.scheduling.assembly import PlannerLock, assemble, due_moment, tenant_z
 from apps.scheduling.locking import lock_factory
 from apps.scheduling.models import PUBLISHABLE, Preset, Run, RunKind, RunStatus, Slot
 from apps.scheduling.settings import get_settings
-from platform_core import jobs
+from platform_core import jobs, numbering
 from platform_core.db import utcnow
 from platform_core.errors import Conflict, InvalidTransition, ValidationFailed
 from platform_core.jobs import Job, JobStatus
@@ -100,7 +100,7 @@ def _kept_slot(order: planning.OpenOrder, op: planning.RemainingOperation, late:
 
 
 def _next_number(session: Session) -> int:
-    return (session.scalar(sa.select(sa.func.max(Run.number))) or 0) + 1
+    return numbering.draw(session, "scheduling-run", in_use=session.scalar(sa.select(sa.func.max(Run.number))) or 0)
 
 
 def job_of(session: Session, run: Run) -> Job | None:
