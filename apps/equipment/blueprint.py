@@ -267,12 +267,15 @@ def _picked_minutes(raw: str | None, offered: tuple[int, ...]) -> int | None:
 @permission_required(REPORT)
 def down_page(machine_id: int):
     machine = _get(Machine, machine_id)
+    # only times the report can take: not back into the machine's last down or maintenance
+    limit, now = states.earliest_backdate(db.session, machine.id), utcnow()
+    reachable = [m for m in STOPPED_MINUTES_AGO if limit is None or now - dt.timedelta(minutes=m) >= limit]
     return render_template(
         "equipment/down.html",
         machine=machine,
         reasons=_downtime_reasons(),
         stopped_choices=[("", _("Just now"))]
-        + [(m, _("%(duration)s ago", duration=_duration_label(m))) for m in STOPPED_MINUTES_AGO],
+        + [(m, _("%(duration)s ago", duration=_duration_label(m))) for m in reachable],
         expected_choices=[("", _("Not known"))] + [(m, _duration_label(m)) for m in EXPECTED_BACK_IN_MINUTES],
     )
 

@@ -279,19 +279,25 @@ def report_down(
 
 def _refuse_rewriting_manual_history(session: Session, machine_id: int, at: dt.datetime) -> None:
     """A backdated report may only replace automatic states (another down or a maintenance stays as it was)."""
-    manual_later = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(StateInterval)
-        .where(
-            StateInterval.machine_id == machine_id,
-            StateInterval.state.in_(MANUAL_STATES),
-            sa.or_(StateInterval.ended_at.is_(None), StateInterval.ended_at > at),
-        )
-    )
-    if manual_later:
+    limit = earliest_backdate(session, machine_id)
+    if limit is not None and at < limit:
         raise Conflict(
             _("The machine was already down or in maintenance at that time."), errors={"at": [_("Overlaps.")]}
         )
+
+
+def earliest_backdate(session: Session, machine_id: int) -> dt.datetime | None:
+    """How far back a down report may reach: to the end of the machine's last down or maintenance (None: any
+    time). Intervals of a machine never overlap, so the one that started last also ended last."""
+    last = session.execute(
+        sa.select(StateInterval.ended_at)
+        .where(StateInterval.machine_id == machine_id, StateInterval.state.in_(MANUAL_STATES))
+        .order_by(StateInterval.started_at.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    return last.ended_at or utcnow()  # still open: nothing can be backdated past it
 
 
 def report_up(session: Session, machine: Machine, *, at: dt.datetime | None = None) -> StateInterval:

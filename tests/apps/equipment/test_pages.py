@@ -132,6 +132,25 @@ def test_the_tablet_reports_down_with_a_reason_and_back_up(app, make, plant):
     assert browser.post("/equipment/settings/rules", data={"csrf_token": token}).status_code == 403
 
 
+def test_the_down_page_offers_no_time_before_the_last_breakdown_ended(app, make, plant):
+    machine = plant.machine("PG-3")
+    with plant.scope() as session:  # down from 40 to 25 minutes ago
+        states.report_down(session, machine, at=utcnow() - dt.timedelta(minutes=40))
+        states.report_up(session, machine, at=utcnow() - dt.timedelta(minutes=25))
+    browser, _ = signed_in(app, plant, make, Role.OPERATOR)
+    page = browser.get(f"/equipment/machines/{machine.id}/down").text
+    offered = re.findall(r'name="stopped_ago" value="(\d*)"', page)
+    assert offered == ["", "10", "20"]  # 30 and 60 minutes ago would reach back into that breakdown
+    token = csrf_token(page)
+    refused = browser.post(
+        f"/equipment/machines/{machine.id}/down",
+        data={"csrf_token": token, "reason_id": plant.reasons["TOOL"].id, "stopped_ago": "30"},
+        follow_redirects=True,
+    )
+    assert "该时间设备已停机或在维护" in refused.text
+    assert [i.state for i in plant.timeline(machine)][-1] is not State.DOWN
+
+
 def test_classify_acknowledge_and_clear_from_the_pages(app, make, busy):
     plant, _machine, _order = busy
     browser, _ = signed_in(app, plant, make, Role.SUPERVISOR)
