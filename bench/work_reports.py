@@ -89,8 +89,10 @@ def psycopg_dsn(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def prepare_database(url: str, clients: int) -> tuple[list[str], list[int]]:
-    """Migrate, create a factory with ``clients`` operators each running an operation; returns (tokens, op ids)."""
+def prepare_database(url: str, clients: int, apps=("orders",)) -> tuple[list[str], list[int]]:
+    """Migrate, create a factory with ``clients`` operators each running an operation; returns (tokens, op ids).
+
+    The factory (code ``BENCH``) has ``apps`` enabled and machines ``CNC-00`` … one per operator."""
     from apps.orders import execution, routings, work_orders
     from platform_core import migrations
     from platform_core.app import create_app
@@ -104,7 +106,7 @@ def prepare_database(url: str, clients: int) -> tuple[list[str], list[int]]:
         migrations.upgrade(db.engine)
         with db.unit_of_work() as session:
             make = Factories(app, session)
-            tenant = make.tenant(code="BENCH", apps=["orders"])
+            tenant = make.tenant(code="BENCH", apps=list(apps))
             # One operator per tablet, each with a token of their own, as on a real shop floor.
             operators = [make.member(tenant, Role.OPERATOR, username=f"bench-op-{i:02d}") for i in range(clients)]
             employees = [make.employee(op, f"B{i:03d}", "2580") for i, op in enumerate(operators)]
@@ -154,7 +156,7 @@ class Server:
 @contextlib.contextmanager
 def gunicorn(app_path: str, env: dict, workers: int, threads: int):
     """gunicorn serving ``app_path`` on a free port until the block ends; yields the :class:`Server`."""
-    from tests.services import _wait_for_port, free_port
+    from tests.services import _wait_for_port, free_port, terminate
 
     port = free_port()
     command = [
@@ -176,12 +178,7 @@ def gunicorn(app_path: str, env: dict, workers: int, threads: int):
                 raise RuntimeError(f"gunicorn did not start:\n{log.read().decode(errors='replace')[-2000:]}")
             yield Server(port, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            terminate(process)
 
 
 # --- load ---------------------------------------------------------------------------------------------------------

@@ -33,6 +33,18 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> bool:
     return False
 
 
+def terminate(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Ask a child process to stop, and kill it when it does not within ``timeout``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _pg_bin() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if candidates:
@@ -97,16 +109,18 @@ class PostgresCluster:
 
 
 class MosquittoBroker:
-    """``mosquitto -c conf`` on a free loopback port, no persistence: anonymous, or with ``accounts`` the dynamic
-    security plugin as in production, anonymous clients refused and ``ADMIN`` its administrator."""
+    """``mosquitto -c conf`` on a free loopback port: anonymous, or with ``accounts`` the dynamic security plugin
+    as in production, anonymous clients refused and ``ADMIN`` its administrator; with ``persistence`` it keeps
+    durable sessions and their queued messages across a restart, as in production."""
 
     ADMIN = ("mes-admin", "admin-password")
 
-    def __init__(self, accounts: bool = False) -> None:
+    def __init__(self, accounts: bool = False, persistence: bool = False) -> None:
         self.binary = shutil.which("mosquitto") or next(iter(glob.glob("/usr/sbin/mosquitto")), None)
         self.ctrl = shutil.which("mosquitto_ctrl")
         self.plugin = next(iter(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so")), None)
         self.accounts = accounts
+        self.persistence = persistence  # as in production: durable sessions and their queues survive a restart
         self.process: subprocess.Popen | None = None
         self.dir: Path | None = None
         self.port = 0
@@ -126,13 +140,20 @@ class MosquittoBroker:
                 shutil.chown(security, "mosquitto")
         return f"allow_anonymous false\nplugin {self.plugin}\nplugin_opt_config_file {security}\n"
 
+    def _persistence(self) -> str:
+        if not self.persistence:
+            return "persistence false\n"
+        if os.geteuid() == 0:  # mosquitto started as root writes its database as its own user
+            shutil.chown(self.dir, "mosquitto")
+        return f"persistence true\npersistence_location {self.dir}/\n"
+
     def start(self) -> int:
         if self.dir is None:
             self.dir = Path(tempfile.mkdtemp(prefix="mes-test-mqtt-"))
             os.chmod(self.dir, 0o755)
         self.port = self.port or free_port()
         config = self.dir / "mosquitto.conf"
-        config.write_text(f"listener {self.port} 127.0.0.1\n{self._settings()}persistence false\n")
+        config.write_text(f"listener {self.port} 127.0.0.1\n{self._settings()}{self._persistence()}")
         os.chmod(config, 0o644)
         with open(self.dir / "log", "wb") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen([self.binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
